@@ -1,0 +1,90 @@
+import type { BodyCapture } from "./capture-schema.js";
+
+/** The bytes of a captured body: head, tail and whether bytes between them were dropped. */
+export interface CapturedBytes {
+  head: Buffer;
+  tail: Buffer;
+  truncated: boolean;
+}
+
+/** Decodes the base64 parts of a body capture. */
+export function capturedBytes(body: BodyCapture): CapturedBytes {
+  return {
+    head: Buffer.from(body.head, "base64"),
+    tail: Buffer.from(body.tail, "base64"),
+    truncated: body.truncated,
+  };
+}
+
+/**
+ * Collects the first `headMax` and last `tailMax` bytes of a stream of chunks, and its true size,
+ * in memory bounded by headMax + 2 * tailMax.
+ */
+export class HeadTailBuffer {
+  private readonly headChunks: Buffer[] = [];
+  private headBytes = 0;
+  private tailChunks: Buffer[] = [];
+  private tailBytes = 0;
+  private dropped = false;
+  size = 0;
+
+  constructor(
+    private readonly headMax: number,
+    private readonly tailMax: number,
+  ) {}
+
+  push(chunk: Buffer): void {
+    this.size += chunk.length;
+    let rest = chunk;
+    if (this.headBytes < this.headMax) {
+      const take = Math.min(this.headMax - this.headBytes, rest.length);
+      this.headChunks.push(take === rest.length ? rest : rest.subarray(0, take));
+      this.headBytes += take;
+      rest = rest.subarray(take);
+      if (rest.length === 0) return;
+    }
+    this.tailChunks.push(rest);
+    this.tailBytes += rest.length;
+    if (this.tailBytes > 2 * this.tailMax) this.compactTail();
+  }
+
+  private compactTail(): void {
+    const all = Buffer.concat(this.tailChunks, this.tailBytes);
+    const keep = all.subarray(all.length - this.tailMax);
+    this.tailChunks = [Buffer.from(keep)];
+    this.tailBytes = keep.length;
+    this.dropped = true;
+  }
+
+  /** Head, tail and whether anything between them was dropped. */
+  bytes(): CapturedBytes {
+    let tail = Buffer.concat(this.tailChunks, this.tailBytes);
+    let truncated = this.dropped;
+    if (tail.length > this.tailMax) {
+      tail = tail.subarray(tail.length - this.tailMax);
+      truncated = true;
+    }
+    const head = Buffer.concat(this.headChunks, this.headBytes);
+    if (!truncated) return { head: Buffer.concat([head, tail]), tail: Buffer.alloc(0), truncated };
+    return { head, tail, truncated };
+  }
+
+  /** The capture of what was pushed, labelled with the encoding of those bytes. */
+  toCapture(encoding: string, decodedFrom?: string): BodyCapture {
+    const { head, tail, truncated } = this.bytes();
+    const capture: BodyCapture = {
+      size: this.size,
+      head: head.toString("base64"),
+      tail: tail.toString("base64"),
+      truncated,
+      encoding,
+    };
+    if (decodedFrom) capture.decodedFrom = decodedFrom;
+    return capture;
+  }
+}
+
+/** An empty body capture. */
+export function emptyBody(): BodyCapture {
+  return { size: 0, head: "", tail: "", truncated: false, encoding: "identity" };
+}

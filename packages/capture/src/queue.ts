@@ -1,0 +1,21 @@
+import type { Capture } from "./capture-schema.js";
+
+/** The BullMQ queue that carries captures from the proxy to the worker. */
+export const CAPTURE_QUEUE_NAME = "captures";
+/** The job name of one capture. The job id is the capture's request id. */
+export const CAPTURE_JOB_NAME = "capture";
+/** Default queue prefix; hash-tagged so every key of the queue lands in one Redis Cluster slot. */
+export const DEFAULT_QUEUE_PREFIX = "{tokenmeter}";
+
+/** Default options of a capture job: retried with backoff, kept a while when done, kept when failed. */
+export const CAPTURE_JOB_OPTIONS = {
+  attempts: 12,
+  backoff: { type: "exponential", delay: 1000 },
+  removeOnComplete: { age: 3600, count: 50_000 },
+  removeOnFail: { age: 14 * 24 * 3600 },
+} as const;
+
+/** BullMQ job id for a capture: its request id, so a replayed capture is the same job. */
+export function captureJobId(capture: Capture): string {
+  return capture.requestId;
+}

@@ -1,0 +1,31 @@
+import { randomBytes } from "node:crypto";
+// Global setup runs outside the projects' resolver, so it imports the db package's admin module by path.
+import { dropDatabase, prepareDatabase } from "../packages/db/src/database-admin.js";
+import type { TestProject } from "vitest/node";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    redisUrl: string;
+    queuePrefix: string;
+  }
+}
+
+/**
+ * One fresh, migrated PostgreSQL database and one Redis key prefix per test run, so tests run beside a
+ * running instance; the database is dropped afterwards.
+ */
+export default async function setup(project: TestProject) {
+  const base = process.env.TEST_DATABASE_BASE_URL || "postgresql://postgres@127.0.0.1:5432/postgres";
+  const runId = `${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+  const url = new URL(base);
+  url.pathname = `/tokenmeter_test_${runId}`;
+  const databaseUrl = url.toString();
+  await prepareDatabase(databaseUrl);
+  project.provide("databaseUrl", databaseUrl);
+  project.provide("redisUrl", process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379");
+  project.provide("queuePrefix", `{tmtest_${runId}}`);
+  return async () => {
+    await dropDatabase(databaseUrl);
+  };
+}

@@ -1,0 +1,29 @@
+import { defineConfig } from "vitest/config";
+
+// Workspace packages are tested from source: the "source" export condition points at src/index.ts.
+const conditions = ["source", "node", "import", "default"];
+const project = (name: string, dir: string) => ({
+  extends: true as const,
+  test: { name, include: [`${dir}/src/**/*.test.ts`, `${dir}/test/**/*.test.ts`] },
+});
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ["source"] } },
+  environments: { ssr: { resolve: { conditions, externalConditions: ["source"] } } },
+  test: {
+    globalSetup: ["./test-support/global-setup.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    projects: [
+      project("@tokenmeter/capture", "packages/capture"),
+      project("@tokenmeter/usage", "packages/usage"),
+      project("@tokenmeter/pricing", "packages/pricing"),
+      project("@tokenmeter/db", "packages/db"),
+      project("@tokenmeter/proxy", "apps/proxy"),
+      project("@tokenmeter/worker", "apps/worker"),
+      project("@tokenmeter/control-plane", "apps/control-plane"),
+      { extends: true as const, test: { name: "e2e", include: ["e2e/**/*.test.ts"] } },
+    ],
+  },
+});
