@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 
-// Workspace packages are tested from source: the "source" export condition points at src/index.ts.
-const conditions = ["source", "node", "import", "default"];
+// Workspace packages are tested from source: the "@tokenmeter/source" export condition points at src/index.ts.
+const conditions = ["@tokenmeter/source", "module", "node", "development|production"];
 const project = (name: string, dir: string) => ({
   extends: true as const,
   test: { name, include: [`${dir}/src/**/*.test.ts`, `${dir}/test/**/*.test.ts`] },
@@ -9,8 +9,7 @@ const project = (name: string, dir: string) => ({
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ["source"] } },
-  environments: { ssr: { resolve: { conditions, externalConditions: ["source"] } } },
+  ssr: { resolve: { conditions } },
   test: {
     globalSetup: ["./test-support/global-setup.ts"],
     testTimeout: 30_000,
@@ -20,6 +19,8 @@ export default defineConfig({
       project("@tokenmeter/usage", "packages/usage"),
       project("@tokenmeter/pricing", "packages/pricing"),
       project("@tokenmeter/db", "packages/db"),
+      project("@tokenmeter/keys", "packages/keys"),
+      project("@tokenmeter/fake-upstream", "packages/fake-upstream"),
       project("@tokenmeter/proxy", "apps/proxy"),
       project("@tokenmeter/worker", "apps/worker"),
       project("@tokenmeter/control-plane", "apps/control-plane"),

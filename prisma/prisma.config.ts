@@ -54,6 +54,7 @@ export default defineConfig({
   schema: "schema.prisma",
   migrations: { path: "migrations" },
   async adapter() {
-    return new PrismaPg({ connectionString: databaseUrl });
+    // allowExitOnIdle: the CLI exits as soon as it is done instead of waiting out the pool's idle timeout.
+    return new PrismaPg({ connectionString: databaseUrl, allowExitOnIdle: true, idleTimeoutMillis: 200 });
   },
 });

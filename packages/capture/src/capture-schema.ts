@@ -47,7 +47,7 @@ export const captureV1Schema = z.object({
     body: bodyCaptureSchema,
   }),
   response: z.object({
-    /** 0 when no upstream response was received (see `errorCode`); otherwise what the buyer got. */
+    /** The status the buyer got: the upstream's, or ours (413/499/502/504) when `errorCode` says why. */
     status: z.number().int().min(0).max(999),
     contentType: z.string().max(256).optional(),
     upstreamRequestId: z.string().max(200).optional(),

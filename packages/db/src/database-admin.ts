@@ -54,8 +54,16 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
   });
 }
 
-/** Runs a Prisma CLI command against the repository's prisma config with the given DATABASE_URL. */
-export function runPrismaCli(args: string[], databaseUrl: string): Promise<{ code: number; output: string }> {
+/**
+ * Runs a Prisma CLI command against the repository's prisma config with the given DATABASE_URL.
+ * When `doneWhen` matches the output, the command counts as succeeded and the CLI is ended: Prisma 6.19's
+ * WebAssembly schema engine leaves a 10 s timer that otherwise holds the process open after it has finished.
+ */
+export function runPrismaCli(
+  args: string[],
+  databaseUrl: string,
+  doneWhen?: RegExp,
+): Promise<{ code: number; output: string }> {
   const require = createRequire(import.meta.url);
   const cli = require.resolve("prisma/build/index.js");
   return new Promise((resolve, reject) => {
@@ -65,20 +73,29 @@ export function runPrismaCli(args: string[], databaseUrl: string): Promise<{ cod
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
+    let done = false;
     child.stdout.on("data", (d: Buffer) => {
       output += d.toString();
+      if (!done && doneWhen?.test(output)) {
+        done = true;
+        child.kill("SIGTERM");
+      }
     });
     child.stderr.on("data", (d: Buffer) => {
       output += d.toString();
     });
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, output }));
+    child.on("close", (code) => resolve({ code: done ? 0 : (code ?? 1), output }));
   });
 }
 
 /** Applies pending migrations (`prisma migrate deploy`). Throws with Prisma's output on failure. */
 export async function migrateDatabase(databaseUrl: string): Promise<void> {
-  const { code, output } = await runPrismaCli(["migrate", "deploy"], databaseUrl);
+  const { code, output } = await runPrismaCli(
+    ["migrate", "deploy"],
+    databaseUrl,
+    /All migrations have been successfully applied|No pending migrations to apply/,
+  );
   if (code !== 0) throw new Error(`prisma migrate deploy failed:\n${output}`);
 }
 

@@ -1,0 +1,136 @@
+import type { DbClient } from "@tokenmeter/db";
+import { hashApiKey, looksLikeApiKey } from "@tokenmeter/keys";
+
+/** A buyer key as the proxy needs it. */
+export interface KeyInfo {
+  keyId: number;
+  buyerId: number;
+}
+
+/** A seller's service as the proxy needs it. `upstreamHeaders` are the seller's credentials. */
+export interface ServiceInfo {
+  id: number;
+  slug: string;
+  upstreamUrl: string;
+  upstreamHeaders: Readonly<Record<string, string>>;
+  injectStreamUsage: boolean;
+}
+
+interface Entry<T> {
+  value: T | null;
+  fetchedAt: number;
+}
+
+/** Thrown when a lookup is needed and the database cannot answer (and nothing stale is cached). */
+export class DirectoryUnavailableError extends Error {
+  readonly code = "directory_unavailable";
+  readonly retryable = true;
+}
+
+/** Where lookups come from: the database in production. */
+export interface DirectorySource {
+  findKey(hash: string): Promise<KeyInfo | null>;
+  findService(slug: string): Promise<ServiceInfo | null>;
+}
+
+/** Reads keys (unrevoked only) and services from PostgreSQL through Prisma. */
+export function databaseDirectorySource(db: DbClient): DirectorySource {
+  return {
+    async findKey(hash) {
+      const key = await db.apiKey.findUnique({
+        where: { keyHash: hash },
+        select: { id: true, buyerId: true, revokedAt: true },
+      });
+      if (!key || key.revokedAt) return null;
+      return { keyId: Number(key.id), buyerId: Number(key.buyerId) };
+    },
+    async findService(slug) {
+      const s = await db.apiService.findUnique({ where: { slug } });
+      if (!s) return null;
+      const headers: Record<string, string> = {};
+      if (s.upstreamHeaders && typeof s.upstreamHeaders === "object" && !Array.isArray(s.upstreamHeaders)) {
+        for (const [k, v] of Object.entries(s.upstreamHeaders)) if (typeof v === "string") headers[k.toLowerCase()] = v;
+      }
+      return {
+        id: Number(s.id),
+        slug: s.slug,
+        upstreamUrl: s.upstreamUrl.replace(/\/+$/, ""),
+        upstreamHeaders: Object.freeze(headers),
+        injectStreamUsage: s.injectStreamUsage,
+      };
+    },
+  };
+}
+
+/**
+ * In-memory cache of key and service lookups, so a proxied request never waits on PostgreSQL while its entry is
+ * fresh. Negative answers are cached too. When a refresh fails, the stale entry keeps serving (keys already
+ * seen keep working while PostgreSQL is down); with no entry at all, lookups throw DirectoryUnavailableError.
+ * Concurrent misses for one key share one query.
+ */
+export class Directory {
+  private readonly keys = new Map<string, Entry<KeyInfo>>();
+  private readonly services = new Map<string, Entry<ServiceInfo>>();
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly source: DirectorySource,
+    private readonly ttlMs: number,
+    private readonly maxEntries = 100_000,
+  ) {}
+
+  /** A fresh cached key, `null` for a known-bad key, or `undefined` when a lookup is needed. */
+  peekKey(rawKey: string): KeyInfo | null | undefined {
+    if (!looksLikeApiKey(rawKey)) return null;
+    return this.fresh(this.keys.get(hashApiKey(rawKey)));
+  }
+
+  /** A fresh cached service, `null` for an unknown slug, or `undefined` when a lookup is needed. */
+  peekService(slug: string): ServiceInfo | null | undefined {
+    return this.fresh(this.services.get(slug));
+  }
+
+  /** Looks a key up (cache first). */
+  async key(rawKey: string): Promise<KeyInfo | null> {
+    if (!looksLikeApiKey(rawKey)) return null;
+    const hash = hashApiKey(rawKey);
+    return this.lookup(this.keys, hash, `k:${hash}`, () => this.source.findKey(hash));
+  }
+
+  /** Looks a service up by slug (cache first). */
+  async service(slug: string): Promise<ServiceInfo | null> {
+    return this.lookup(this.services, slug, `s:${slug}`, () => this.source.findService(slug));
+  }
+
+  private fresh<T>(entry: Entry<T> | undefined): T | null | undefined {
+    if (!entry || Date.now() - entry.fetchedAt >= this.ttlMs) return undefined;
+    return entry.value;
+  }
+
+  private async lookup<T>(
+    cache: Map<string, Entry<T>>,
+    id: string,
+    flightId: string,
+    fetch: () => Promise<T | null>,
+  ): Promise<T | null> {
+    const entry = cache.get(id);
+    if (entry && Date.now() - entry.fetchedAt < this.ttlMs) return entry.value;
+    let flight = this.inflight.get(flightId) as Promise<T | null> | undefined;
+    if (!flight) {
+      flight = fetch().then(
+        (value) => {
+          if (cache.size >= this.maxEntries) cache.delete(cache.keys().next().value as string);
+          cache.set(id, { value, fetchedAt: Date.now() });
+          return value;
+        },
+        (error: unknown) => {
+          if (entry) return entry.value;
+          throw new DirectoryUnavailableError(`lookup failed: ${(error as Error).message}`);
+        },
+      );
+      flight.finally(() => this.inflight.delete(flightId)).catch(() => undefined);
+      this.inflight.set(flightId, flight);
+    }
+    return flight;
+  }
+}

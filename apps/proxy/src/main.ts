@@ -1,0 +1,20 @@
+import { pino } from "pino";
+import { parseProxyEnv } from "./env.js";
+import { startProxyApp } from "./proxy-app.js";
+
+const env = parseProxyEnv(process.env);
+const logger = pino({ level: env.LOG_LEVEL, base: { app: "proxy" } });
+const proxy = await startProxyApp(env, logger);
+logger.info({ port: proxy.port, url: `http://127.0.0.1:${proxy.port}`, spoolFiles: proxy.spool.depthFiles }, "listening");
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "shutting down: draining connections and captures");
+  await proxy.close();
+  logger.info("stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

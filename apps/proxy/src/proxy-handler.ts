@@ -1,0 +1,207 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type Capture, emptyBody } from "@tokenmeter/capture";
+import { createProxyMiddleware, proxyEventsPlugin } from "http-proxy-middleware";
+import type { Logger } from "pino";
+import { uuidv7 } from "uuidv7";
+import { BodyTee } from "./body-tee.js";
+import { BUYER_KEY_HEADERS, extractBuyerKey } from "./buyer-key.js";
+import type { CaptureSink } from "./capture-sink.js";
+import { type Directory, DirectoryUnavailableError, type KeyInfo, type ServiceInfo } from "./directory.js";
+import type { ProxyEnv } from "./env.js";
+import type { Exchange, ExchangeRequest } from "./exchange.js";
+import { sendJsonError } from "./json-error.js";
+import type { ProxyMetrics } from "./metrics.js";
+import type { ProxyRoute } from "./routing.js";
+import { attachUpstreamEvents } from "./upstream-events.js";
+
+/** What the proxy handler needs. */
+export interface ProxyHandlerDeps {
+  env: ProxyEnv;
+  directory: Directory;
+  sink: CaptureSink;
+  metrics: ProxyMetrics;
+  logger: Logger;
+}
+
+/** Handles one proxied request (`/{slug}/...`); called straight from the HTTP server, not through express. */
+export type ProxyHandler = (req: IncomingMessage, res: ServerResponse, route: ProxyRoute) => void;
+
+/**
+ * Flow of one call: request id → buyer key → key and service from the in-memory directory (PostgreSQL only
+ * on a miss) → size check → forward through http-proxy-middleware with the seller's headers in place of the
+ * buyer's key, the response piped back untouched while a bounded tee copies it → when the response closes,
+ * the capture is handed to the sink, which enqueues it later in a batch.
+ */
+export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
+  const { env, directory, metrics, logger } = deps;
+  const upstream = createProxyMiddleware<IncomingMessage, ServerResponse>({
+    router: (req) => (req as ExchangeRequest).tmExchange?.target ?? "http://127.0.0.1:9",
+    changeOrigin: true,
+    // Only the plugin that wires `on` handlers: no logging plugin (cost per request) and our own JSON errors.
+    ejectPlugins: true,
+    plugins: [proxyEventsPlugin],
+    on: attachUpstreamEvents(deps),
+  });
+
+  const forward = (req: ExchangeRequest, res: ServerResponse, x: Exchange) => {
+    req.tmExchange = x;
+    req.url = x.upstreamPath;
+    const headers = req.headers;
+    for (const h of BUYER_KEY_HEADERS) delete headers[h];
+    // http-proxy skips its proxyReq event for Expect: 100-continue; we answer the buyer's body ourselves anyway.
+    delete headers.expect;
+    for (const [name, value] of Object.entries(x.service.upstreamHeaders)) headers[name] = value;
+    // The tee listens before anything reads the body; the pause keeps the body from flowing until
+    // http-proxy pipes it upstream, so the tee sees every byte the upstream sees.
+    req.pause();
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > env.MAX_REQUEST_BYTES) {
+        if (x.errorCode) return;
+        x.errorCode = "request_too_large";
+        req.unpipe();
+        x.proxyReq?.destroy();
+        res.setHeader("connection", "close");
+        x.ownStatus = sendJsonError(res, "request_too_large", `request body exceeds ${env.MAX_REQUEST_BYTES} bytes`);
+        return;
+      }
+      x.requestTee.push(chunk);
+    });
+    upstream(req, res, (error?: unknown) => {
+      logger.error({ err: (error as Error)?.message, requestId: x.requestId }, "proxy dispatch failed");
+      x.errorCode = "upstream_unreachable";
+      x.ownStatus = sendJsonError(res, "upstream_unreachable", "could not reach the upstream service");
+    });
+  };
+
+  const start = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: ProxyRoute,
+    requestId: string,
+    receivedAt: number,
+    startedAt: number,
+    key: KeyInfo | null,
+    service: ServiceInfo | null,
+  ) => {
+    if (!key) {
+      metrics.rejected.inc({ reason: "invalid_key" });
+      sendJsonError(res, "invalid_key", "the API key is unknown or revoked");
+      return;
+    }
+    if (!service) {
+      metrics.rejected.inc({ reason: "unknown_service" });
+      sendJsonError(res, "unknown_service", `no API service "${route.slug}"`);
+      return;
+    }
+    const x: Exchange = {
+      requestId,
+      receivedAt,
+      startedAt,
+      key,
+      service,
+      method: req.method ?? "GET",
+      upstreamPath: route.upstreamPath,
+      target: service.upstreamUrl,
+      requestContentType: req.headers["content-type"],
+      requestTee: new BodyTee(env.CAPTURE_MAX_BYTES, req.headers["content-encoding"]),
+      declaredRequestBytes: null,
+      proxyReq: null,
+      proxyRes: null,
+      responseTee: null,
+      ttfbMs: null,
+      upstreamRequestId: undefined,
+      responseContentType: undefined,
+      connected: false,
+      timedOut: false,
+      errorCode: undefined,
+      ownStatus: null,
+      connectTimer: null,
+      finalized: false,
+    };
+    res.once("close", () => {
+      finalize(x, res).catch((error) =>
+        logger.error({ err: (error as Error).message, requestId }, "capture failed"),
+      );
+    });
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > env.MAX_REQUEST_BYTES) {
+      x.errorCode = "request_too_large";
+      x.declaredRequestBytes = declared;
+      res.setHeader("connection", "close");
+      x.ownStatus = sendJsonError(res, "request_too_large", `request body exceeds ${env.MAX_REQUEST_BYTES} bytes`);
+      return;
+    }
+    forward(req as ExchangeRequest, res, x);
+  };
+
+  const finalize = async (x: Exchange, res: ServerResponse): Promise<void> => {
+    if (x.finalized) return;
+    x.finalized = true;
+    if (x.connectTimer) clearTimeout(x.connectTimer);
+    const completed = res.writableFinished;
+    if (!completed && !x.errorCode) x.errorCode = x.proxyRes ? "client_aborted" : "client_aborted";
+    const status = x.ownStatus ?? (res.headersSent ? res.statusCode : 499);
+    const requestBody = await x.requestTee.finish();
+    if (x.declaredRequestBytes !== null) requestBody.size = x.declaredRequestBytes;
+    const responseBody = x.responseTee ? await x.responseTee.finish() : emptyBody();
+    const latencyMs = Math.round(performance.now() - x.startedAt);
+    const contentType = x.responseContentType ?? "";
+    const capture: Capture = {
+      v: 1,
+      requestId: x.requestId,
+      receivedAt: new Date(x.receivedAt).toISOString(),
+      buyerId: x.key.buyerId,
+      apiKeyId: x.key.keyId,
+      serviceId: x.service.id,
+      serviceSlug: x.service.slug,
+      method: x.method.slice(0, 16),
+      path: x.upstreamPath.slice(0, 4096),
+      request: { contentType: x.requestContentType?.slice(0, 256), body: requestBody },
+      response: {
+        status,
+        contentType: x.responseContentType?.slice(0, 256),
+        upstreamRequestId: x.upstreamRequestId?.slice(0, 200),
+        body: responseBody,
+      },
+      streamed: contentType.includes("event-stream") || contentType.includes("ndjson"),
+      upstreamReached: x.proxyRes !== null || (x.connected && x.errorCode !== "request_too_large"),
+      errorCode: x.errorCode,
+      ttfbMs: x.ttfbMs ?? undefined,
+      latencyMs,
+    };
+    deps.sink.push(capture);
+    metrics.requests.inc({ outcome: x.errorCode ?? "ok", status: String(status) });
+    metrics.duration.observe(latencyMs / 1000);
+  };
+
+  return (req, res, route) => {
+    const startedAt = performance.now();
+    const receivedAt = Date.now();
+    const requestId = uuidv7();
+    res.setHeader("x-request-id", requestId);
+    const rawKey = extractBuyerKey(req.headers, route.queryKey);
+    if (!rawKey) {
+      metrics.rejected.inc({ reason: "missing_key" });
+      sendJsonError(res, "missing_key", "an API key is required (Authorization: Bearer, x-api-key, x-goog-api-key or ?key=)");
+      return;
+    }
+    const key = directory.peekKey(rawKey);
+    const service = directory.peekService(route.slug);
+    if (key !== undefined && service !== undefined) {
+      start(req, res, route, requestId, receivedAt, startedAt, key, service);
+      return;
+    }
+    // A cache miss: the only case where a request waits on PostgreSQL (once per key or slug per TTL).
+    Promise.all([directory.key(rawKey), directory.service(route.slug)]).then(
+      ([k, s]) => start(req, res, route, requestId, receivedAt, startedAt, k, s),
+      (error: unknown) => {
+        const unavailable = error instanceof DirectoryUnavailableError;
+        metrics.rejected.inc({ reason: unavailable ? "auth_unavailable" : "internal" });
+        logger.error({ err: (error as Error).message, requestId }, "key lookup failed");
+        sendJsonError(res, "auth_unavailable", "cannot verify the API key right now; retry shortly");
+      },
+    );
+  };
+}

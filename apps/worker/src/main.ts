@@ -1,0 +1,61 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { createDbClient } from "@tokenmeter/db";
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import { parseWorkerEnv } from "./env.js";
+import { createHealthServer } from "./health-server.js";
+import { startMeteringWorker } from "./metering-worker.js";
+import { createWorkerMetrics } from "./metrics.js";
+import { syncBuiltinPrices } from "./price-table.js";
+
+const env = parseWorkerEnv(process.env);
+const logger = pino({ level: env.LOG_LEVEL, base: { app: "worker" } });
+const db = createDbClient({ databaseUrl: env.DATABASE_URL, poolMax: 4 });
+const metrics = createWorkerMetrics();
+
+// BullMQ workers need `maxRetriesPerRequest: null`: blocking commands wait through Redis outages.
+const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false });
+connection.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
+
+const synced = await syncBuiltinPrices(db);
+logger.info({ added: synced }, "built-in prices synced");
+const metering = await startMeteringWorker({
+  db,
+  connection,
+  prefix: env.QUEUE_PREFIX,
+  concurrency: env.WORKER_CONCURRENCY,
+  batchMaxRows: env.BATCH_MAX_ROWS,
+  batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
+  priceRefreshMs: env.PRICE_REFRESH_MS,
+  logger,
+  metrics,
+});
+
+const server = createHealthServer(metrics.registry, async () => {
+  const redis = connection.status === "ready" ? "up" : "down";
+  const dbUp = await db.$queryRaw`SELECT 1`.then(
+    () => true,
+    () => false,
+  );
+  return { ok: dbUp && redis === "up", detail: { db: dbUp ? "up" : "down", redis } };
+});
+server.listen(env.WORKER_PORT, env.HOST);
+await once(server, "listening");
+const port = (server.address() as AddressInfo).port;
+logger.info({ port, url: `http://${env.HOST}:${port}` }, "listening");
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "shutting down: finishing active jobs");
+  server.close();
+  await metering.close();
+  await connection.quit().catch(() => undefined);
+  await db.$disconnect();
+  logger.info("stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

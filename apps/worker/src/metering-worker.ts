@@ -1,0 +1,102 @@
+import { CAPTURE_QUEUE_NAME, captureSchema } from "@tokenmeter/capture";
+import { type DbClient, recordUsage } from "@tokenmeter/db";
+import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from "bullmq";
+import type { Logger } from "pino";
+import { meterCapture } from "./meter-capture.js";
+import type { WorkerMetrics } from "./metrics.js";
+import { PriceTable } from "./price-table.js";
+import { UsageBatcher } from "./usage-batcher.js";
+
+/** What the metering worker needs. */
+export interface MeteringWorkerOptions {
+  db: DbClient;
+  connection: ConnectionOptions;
+  prefix: string;
+  concurrency: number;
+  batchMaxRows: number;
+  batchMaxWaitMs: number;
+  priceRefreshMs: number;
+  logger: Logger;
+  metrics: WorkerMetrics;
+}
+
+/** A running metering worker. */
+export interface MeteringWorker {
+  worker: Worker;
+  prices: PriceTable;
+  close(): Promise<void>;
+}
+
+/**
+ * Consumes captures: validate (a payload that can never succeed fails unrecoverably and stays in the failed
+ * set), meter, then record in a shared batch. A job completes only once its row is committed; a failed batch
+ * fails its jobs, which BullMQ retries — the unique request id makes the retry harmless.
+ */
+export async function startMeteringWorker(options: MeteringWorkerOptions): Promise<MeteringWorker> {
+  const { db, logger, metrics } = options;
+  const prices = new PriceTable(db, options.priceRefreshMs, (error) =>
+    logger.warn({ err: error }, "price table reload failed; keeping the previous one"),
+  );
+  await prices.start();
+
+  const batcher = new UsageBatcher(
+    async (rows) => {
+      const result = await recordUsage(db, rows);
+      if (result.duplicates > 0) metrics.captures.inc({ result: "duplicate" }, result.duplicates);
+      metrics.captures.inc({ result: "recorded" }, result.inserted);
+      return result;
+    },
+    options.batchMaxRows,
+    options.batchMaxWaitMs,
+    (size, result, ms) => {
+      metrics.batchSize.observe(size);
+      metrics.batchSeconds.observe({ outcome: result ? "ok" : "error" }, ms / 1000);
+      logger.debug({ size, inserted: result?.inserted ?? null, ms: Math.round(ms) }, "batch written");
+    },
+  );
+
+  const process = async (job: Job): Promise<void> => {
+    const parsed = captureSchema.safeParse(job.data);
+    if (!parsed.success) {
+      metrics.captures.inc({ result: "invalid" });
+      const detail = parsed.error.issues
+        .slice(0, 5)
+        .map((i) => `${i.path.join(".")}: ${i.message}`)
+        .join("; ");
+      logger.error({ jobId: job.id, detail }, "invalid capture payload");
+      throw new UnrecoverableError(`invalid capture payload: ${detail}`);
+    }
+    const capture = parsed.data;
+    const metered = meterCapture(capture, prices.current());
+    await batcher.add(metered.row);
+    const { usage, row } = metered;
+    metrics.usage.inc({ source: usage.source, parser: usage.parser ?? "none" });
+    if (usage.parseError) metrics.parseFailures.inc();
+    if (!metered.priced && row.totalTokens > 0) metrics.unpriced.inc({ model: (row.modelName ?? "").slice(0, 64) });
+    metrics.tokens.inc({ kind: "input" }, row.inputTokens);
+    metrics.tokens.inc({ kind: "output" }, row.outputTokens);
+    metrics.lagSeconds.observe((Date.now() - row.requestTimestamp.getTime()) / 1000);
+  };
+
+  const worker = new Worker(CAPTURE_QUEUE_NAME, process, {
+    connection: options.connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency,
+    autorun: true,
+  });
+  worker.on("error", (error) => logger.error({ err: error }, "worker error"));
+  worker.on("failed", (job, error) => {
+    if (!(error instanceof UnrecoverableError)) metrics.captures.inc({ result: "failed" });
+    logger.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error.message }, "capture job failed");
+  });
+
+  return {
+    worker,
+    prices,
+    async close() {
+      await worker.close();
+      await batcher.drain();
+      prices.stop();
+    },
+  };
+}

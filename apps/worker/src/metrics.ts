@@ -1,0 +1,60 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+
+/** The worker's Prometheus metrics. */
+export function createWorkerMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "tokenmeter_worker_" });
+  return {
+    registry,
+    captures: new Counter({
+      name: "tokenmeter_worker_captures_total",
+      help: "Captures processed, by result (recorded, duplicate, invalid, failed)",
+      labelNames: ["result"] as const,
+      registers: [registry],
+    }),
+    usage: new Counter({
+      name: "tokenmeter_worker_usage_total",
+      help: "Metered calls by how usage was obtained and the parser that found it",
+      labelNames: ["source", "parser"] as const,
+      registers: [registry],
+    }),
+    parseFailures: new Counter({
+      name: "tokenmeter_worker_parse_failures_total",
+      help: "Calls whose usage could not be parsed (a usage row is still written)",
+      registers: [registry],
+    }),
+    unpriced: new Counter({
+      name: "tokenmeter_worker_unpriced_calls_total",
+      help: "Calls with tokens but no price for their model",
+      labelNames: ["model"] as const,
+      registers: [registry],
+    }),
+    tokens: new Counter({
+      name: "tokenmeter_worker_tokens_total",
+      help: "Tokens metered, by kind",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: "tokenmeter_worker_batch_rows",
+      help: "Rows per database write",
+      buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers: [registry],
+    }),
+    batchSeconds: new Histogram({
+      name: "tokenmeter_worker_batch_seconds",
+      help: "Duration of one batched write (rows + rollups)",
+      labelNames: ["outcome"] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    lagSeconds: new Histogram({
+      name: "tokenmeter_worker_metering_lag_seconds",
+      help: "From the proxy receiving a request to its usage row being committed",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+  };
+}
+
+export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

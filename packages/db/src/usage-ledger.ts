@@ -1,0 +1,133 @@
+import type { PrismaClient } from "./generated/prisma/client.js";
+
+/** One metered call, ready for `usage_logs`. Costs are decimal strings (never floats). */
+export interface UsageRow {
+  requestId: string;
+  buyerUserId: number;
+  apiKeyId: number;
+  apiServiceId: number;
+  requestTimestamp: Date;
+  httpMethod: string;
+  path: string;
+  statusCode: number;
+  latencyMs: number;
+  ttfbMs: number | null;
+  streamed: boolean;
+  upstreamReached: boolean;
+  errorCode: string | null;
+  modelName: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+  /** Exact decimal string, e.g. "0.00000025". */
+  tokenCost: string;
+  modelPriceId: bigint | null;
+  usageSource: string;
+  parser: string | null;
+  parseError: string | null;
+  requestSizeBytes: number;
+  responseSizeBytes: number;
+  upstreamRequestId: string | null;
+}
+
+// Column name, SQL array type, and how to read the value from a row. The order is the statement's order.
+const COLUMNS: ReadonlyArray<readonly [string, string, (r: UsageRow) => unknown]> = [
+  ["request_id", "uuid", (r) => r.requestId],
+  ["buyer_user_id", "bigint", (r) => String(r.buyerUserId)],
+  ["api_key_id", "bigint", (r) => String(r.apiKeyId)],
+  ["api_service_id", "bigint", (r) => String(r.apiServiceId)],
+  ["request_timestamp", "timestamptz", (r) => r.requestTimestamp.toISOString()],
+  ["http_method", "text", (r) => r.httpMethod],
+  ["path", "text", (r) => r.path],
+  ["status_code", "int", (r) => r.statusCode],
+  ["latency_ms", "int", (r) => r.latencyMs],
+  ["ttfb_ms", "int", (r) => r.ttfbMs],
+  ["streamed", "bool", (r) => r.streamed],
+  ["upstream_reached", "bool", (r) => r.upstreamReached],
+  ["error_code", "text", (r) => r.errorCode],
+  ["model_name", "text", (r) => r.modelName],
+  ["input_tokens", "int", (r) => r.inputTokens],
+  ["output_tokens", "int", (r) => r.outputTokens],
+  ["total_tokens", "int", (r) => r.totalTokens],
+  ["cached_input_tokens", "int", (r) => r.cachedInputTokens],
+  ["cache_write_tokens", "int", (r) => r.cacheWriteTokens],
+  ["reasoning_tokens", "int", (r) => r.reasoningTokens],
+  ["token_cost", "numeric", (r) => r.tokenCost],
+  ["model_price_id", "bigint", (r) => (r.modelPriceId === null ? null : String(r.modelPriceId))],
+  ["usage_source", "text", (r) => r.usageSource],
+  ["parser", "text", (r) => r.parser],
+  ["parse_error", "text", (r) => r.parseError],
+  ["request_size_bytes", "bigint", (r) => String(r.requestSizeBytes)],
+  ["response_size_bytes", "bigint", (r) => String(r.responseSizeBytes)],
+  ["upstream_request_id", "text", (r) => r.upstreamRequestId],
+];
+
+const columnList = COLUMNS.map(([name]) => name).join(", ");
+const unnestArgs = COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ");
+
+// One statement: insert the rows, skip request ids already recorded (a replayed or retried capture), and add
+// exactly the inserted rows to the daily rollups. Being one statement, rows and rollups change atomically.
+// Rollup keys are sorted so concurrent batches from several workers take row locks in the same order.
+const INSERT_SQL = `
+WITH input AS (
+  SELECT * FROM unnest(${unnestArgs}) AS t(${columnList})
+), inserted AS (
+  INSERT INTO usage_logs (${columnList})
+  SELECT ${columnList} FROM input
+  ON CONFLICT (request_id) DO NOTHING
+  RETURNING buyer_user_id, api_service_id, model_name, request_timestamp, status_code, upstream_reached,
+    input_tokens, output_tokens, total_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
+    token_cost, model_price_id, request_size_bytes, response_size_bytes
+), rolled AS (
+  INSERT INTO usage_daily_rollups AS r (buyer_user_id, api_service_id, model_name, day, calls, error_calls,
+    unpriced_calls, input_tokens, output_tokens, total_tokens, cached_input_tokens, cache_write_tokens,
+    reasoning_tokens, token_cost, request_bytes, response_bytes)
+  SELECT buyer_user_id, api_service_id, COALESCE(model_name, ''), (request_timestamp AT TIME ZONE 'UTC')::date,
+    count(*),
+    count(*) FILTER (WHERE status_code >= 400 OR NOT upstream_reached),
+    count(*) FILTER (WHERE model_price_id IS NULL AND total_tokens > 0),
+    sum(input_tokens), sum(output_tokens), sum(total_tokens), sum(cached_input_tokens),
+    sum(cache_write_tokens), sum(reasoning_tokens), sum(token_cost), sum(request_size_bytes),
+    sum(response_size_bytes)
+  FROM inserted
+  GROUP BY 1, 2, 3, 4
+  ORDER BY 1, 2, 3, 4
+  ON CONFLICT (buyer_user_id, api_service_id, day, model_name) DO UPDATE SET
+    calls = r.calls + excluded.calls,
+    error_calls = r.error_calls + excluded.error_calls,
+    unpriced_calls = r.unpriced_calls + excluded.unpriced_calls,
+    input_tokens = r.input_tokens + excluded.input_tokens,
+    output_tokens = r.output_tokens + excluded.output_tokens,
+    total_tokens = r.total_tokens + excluded.total_tokens,
+    cached_input_tokens = r.cached_input_tokens + excluded.cached_input_tokens,
+    cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
+    reasoning_tokens = r.reasoning_tokens + excluded.reasoning_tokens,
+    token_cost = r.token_cost + excluded.token_cost,
+    request_bytes = r.request_bytes + excluded.request_bytes,
+    response_bytes = r.response_bytes + excluded.response_bytes
+)
+SELECT count(*)::int AS inserted FROM inserted`;
+
+/** Result of recording a batch: how many rows were new, how many were already there. */
+export interface RecordUsageResult {
+  inserted: number;
+  duplicates: number;
+}
+
+/**
+ * Records usage rows idempotently (one row per request id, ever) and updates the daily rollups in the same
+ * statement. One parameterised `unnest` statement per batch: Prisma stays the database layer at raw-SQL speed.
+ */
+export async function recordUsage(db: PrismaClient, rows: readonly UsageRow[]): Promise<RecordUsageResult> {
+  if (rows.length === 0) return { inserted: 0, duplicates: 0 };
+  const unique = new Map<string, UsageRow>();
+  for (const row of rows) if (!unique.has(row.requestId)) unique.set(row.requestId, row);
+  const batch = [...unique.values()];
+  const params = COLUMNS.map(([, , read]) => batch.map(read));
+  const result = await db.$queryRawUnsafe<{ inserted: number }[]>(INSERT_SQL, ...params);
+  const inserted = Number(result[0]?.inserted ?? 0);
+  return { inserted, duplicates: rows.length - inserted };
+}

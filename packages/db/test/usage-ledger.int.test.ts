@@ -1,0 +1,126 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createDbClient, type DbClient, recordUsage, type UsageRow } from "../src/index.js";
+
+let db: DbClient;
+let buyerId: number;
+const serviceId = 900_000 + Math.floor(Math.random() * 90_000);
+
+function row(overrides: Partial<UsageRow> = {}): UsageRow {
+  return {
+    requestId: randomUUID(),
+    buyerUserId: buyerId,
+    apiKeyId: 1,
+    apiServiceId: serviceId,
+    requestTimestamp: new Date("2026-03-15T10:00:00Z"),
+    httpMethod: "POST",
+    path: "/v1/chat/completions",
+    statusCode: 200,
+    latencyMs: 12,
+    ttfbMs: 5,
+    streamed: false,
+    upstreamReached: true,
+    errorCode: null,
+    modelName: "claude-3-haiku",
+    inputTokens: 1,
+    outputTokens: 0,
+    totalTokens: 1,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0,
+    tokenCost: "0.00000025",
+    modelPriceId: 1n,
+    usageSource: "reported",
+    parser: "anthropic-messages",
+    parseError: null,
+    requestSizeBytes: 100,
+    responseSizeBytes: 200,
+    upstreamRequestId: "req_abc",
+    ...overrides,
+  };
+}
+
+beforeAll(async () => {
+  db = createDbClient({ databaseUrl: inject("databaseUrl") });
+  const buyer = await db.buyer.create({ data: { name: "ledger-test" } });
+  buyerId = Number(buyer.id);
+});
+afterAll(async () => {
+  await db.$disconnect();
+});
+
+describe("recordUsage", () => {
+  it("writes one row per request id even when the same capture is recorded again", async () => {
+    const r = row();
+    expect(await recordUsage(db, [r])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await recordUsage(db, [r, r])).toEqual({ inserted: 0, duplicates: 2 });
+    const count = await db.usageLog.count({ where: { requestId: r.requestId } });
+    expect(count).toBe(1);
+  });
+
+  it("keeps a one-token claude-3-haiku cost exactly and sums rollups exactly", async () => {
+    const day = new Date("2026-04-02T23:59:59.999Z");
+    const rows = [
+      row({ requestTimestamp: day }),
+      row({ requestTimestamp: day, tokenCost: "0.0000005", inputTokens: 2, totalTokens: 2 }),
+      row({ requestTimestamp: day, statusCode: 500, tokenCost: "0", inputTokens: 0, totalTokens: 0 }),
+      row({ requestTimestamp: day, modelPriceId: null, tokenCost: "0", modelName: "mystery", totalTokens: 9 }),
+    ];
+    expect((await recordUsage(db, rows)).inserted).toBe(4);
+    const stored = await db.usageLog.findUnique({ where: { requestId: rows[0]!.requestId } });
+    expect(stored?.tokenCost.toString()).toBe("2.5e-7");
+    expect(stored?.tokenCost.toFixed(10)).toBe("0.0000002500");
+    const rollups = await db.usageDailyRollup.findMany({
+      where: { buyerUserId: buyerId, apiServiceId: serviceId, day: new Date("2026-04-02") },
+      orderBy: { modelName: "asc" },
+    });
+    expect(rollups.map((r) => r.modelName)).toEqual(["claude-3-haiku", "mystery"]);
+    const haiku = rollups[0]!;
+    expect(haiku.calls).toBe(3n);
+    expect(haiku.errorCalls).toBe(1n);
+    expect(haiku.tokenCost.toFixed(10)).toBe("0.0000007500");
+    expect(haiku.totalTokens).toBe(3n);
+    expect(rollups[1]!.unpricedCalls).toBe(1n);
+  });
+
+  it("files a call on the UTC day it was received", async () => {
+    const late = row({ requestTimestamp: new Date("2026-05-31T23:30:00-02:00") });
+    await recordUsage(db, [late]);
+    const rollup = await db.usageDailyRollup.findFirst({
+      where: { buyerUserId: buyerId, apiServiceId: serviceId, day: new Date("2026-06-01") },
+    });
+    expect(rollup?.calls).toBe(1n);
+  });
+
+  it("stores a row with no model and no price as an unpriced-free error row", async () => {
+    const r = row({
+      modelName: null,
+      modelPriceId: null,
+      tokenCost: "0",
+      statusCode: 502,
+      upstreamReached: false,
+      errorCode: "upstream_unreachable",
+      inputTokens: 0,
+      totalTokens: 0,
+      ttfbMs: null,
+      requestTimestamp: new Date("2026-07-01T00:00:00Z"),
+    });
+    await recordUsage(db, [r]);
+    const rollup = await db.usageDailyRollup.findFirst({
+      where: { buyerUserId: buyerId, apiServiceId: serviceId, day: new Date("2026-07-01"), modelName: "" },
+    });
+    expect(rollup?.calls).toBe(1n);
+    expect(rollup?.errorCalls).toBe(1n);
+    expect(rollup?.unpricedCalls).toBe(0n);
+  });
+
+  it("records a batch of 2000 rows in one call", async () => {
+    const rows = Array.from({ length: 2000 }, () => row({ requestTimestamp: new Date("2026-08-08T08:08:08Z") }));
+    expect((await recordUsage(db, rows)).inserted).toBe(2000);
+    const rollup = await db.usageDailyRollup.findFirst({
+      where: { buyerUserId: buyerId, apiServiceId: serviceId, day: new Date("2026-08-08") },
+    });
+    expect(rollup?.calls).toBe(2000n);
+    expect(rollup?.tokenCost.toFixed(10)).toBe("0.0005000000");
+  });
+});
