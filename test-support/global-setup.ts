@@ -1,15 +1,8 @@
+/// <reference path="./provided-context.d.ts" />
 import { randomBytes } from "node:crypto";
+import type { TestProject } from "vitest/node";
 // Global setup runs outside the projects' resolver, so it imports the db package's admin module by path.
 import { dropDatabase, prepareDatabase } from "../packages/db/src/database-admin.js";
-import type { TestProject } from "vitest/node";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    databaseUrl: string;
-    redisUrl: string;
-    queuePrefix: string;
-  }
-}
 
 /**
  * One fresh, migrated PostgreSQL database and one Redis key prefix per test run, so tests run beside a

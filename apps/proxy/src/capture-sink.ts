@@ -70,7 +70,10 @@ export class CaptureSink {
         this.metrics.capturesEnqueued.inc(batch.length);
         return;
       } catch (error) {
-        this.logger.warn({ err: (error as Error).message, captures: batch.length }, "enqueue failed; spooling");
+        this.logger.warn(
+          { err: (error as Error).message, captures: batch.length },
+          "enqueue failed; spooling",
+        );
       }
     }
     await this.toSpool(batch);
@@ -79,7 +82,11 @@ export class CaptureSink {
   private async enqueue(batch: readonly Capture[]): Promise<void> {
     const started = performance.now();
     await this.queue.addBulk(
-      batch.map((c) => ({ name: CAPTURE_JOB_NAME, data: c, opts: { ...CAPTURE_JOB_OPTIONS, jobId: c.requestId } })),
+      batch.map((c) => ({
+        name: CAPTURE_JOB_NAME,
+        data: c,
+        opts: { ...CAPTURE_JOB_OPTIONS, jobId: c.requestId },
+      })),
     );
     this.metrics.enqueueSeconds.observe((performance.now() - started) / 1000);
   }
@@ -90,11 +97,17 @@ export class CaptureSink {
         this.metrics.capturesSpooled.inc(batch.length);
       } else {
         this.metrics.capturesDropped.inc({ reason: "spool_full" }, batch.length);
-        this.logger.error({ captures: batch.length, spoolBytes: this.spool.depthBytes }, "spool full: captures dropped");
+        this.logger.error(
+          { captures: batch.length, spoolBytes: this.spool.depthBytes },
+          "spool full: captures dropped",
+        );
       }
     } catch (error) {
       this.metrics.capturesDropped.inc({ reason: "spool_error" }, batch.length);
-      this.logger.error({ err: (error as Error).message, captures: batch.length }, "spool write failed: captures dropped");
+      this.logger.error(
+        { err: (error as Error).message, captures: batch.length },
+        "spool write failed: captures dropped",
+      );
     }
     this.updateSpoolGauges();
   }
@@ -110,7 +123,8 @@ export class CaptureSink {
         else this.metrics.capturesDropped.inc({ reason: "spool_corrupt" });
       }
       if (badLines > 0) this.metrics.capturesDropped.inc({ reason: "spool_corrupt" }, badLines);
-      for (let i = 0; i < valid.length; i += this.maxBatch) await this.enqueue(valid.slice(i, i + this.maxBatch));
+      for (let i = 0; i < valid.length; i += this.maxBatch)
+        await this.enqueue(valid.slice(i, i + this.maxBatch));
       await this.spool.remove(name);
       this.metrics.capturesReplayed.inc(valid.length);
       this.updateSpoolGauges();

@@ -49,7 +49,8 @@ export function databaseDirectorySource(db: DbClient): DirectorySource {
       if (!s) return null;
       const headers: Record<string, string> = {};
       if (s.upstreamHeaders && typeof s.upstreamHeaders === "object" && !Array.isArray(s.upstreamHeaders)) {
-        for (const [k, v] of Object.entries(s.upstreamHeaders)) if (typeof v === "string") headers[k.toLowerCase()] = v;
+        for (const [k, v] of Object.entries(s.upstreamHeaders))
+          if (typeof v === "string") headers[k.toLowerCase()] = v;
       }
       return {
         id: Number(s.id),

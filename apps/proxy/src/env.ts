@@ -8,7 +8,10 @@ const int = (fallback: number, min = 0) =>
   z.preprocess(emptyAsUnset, z.coerce.number().int().min(min).default(fallback));
 
 const schema = z.object({
-  DATABASE_URL: z.preprocess(emptyAsUnset, z.url().default("postgresql://postgres@127.0.0.1:5432/tokenmeter")),
+  DATABASE_URL: z.preprocess(
+    emptyAsUnset,
+    z.url().default("postgresql://postgres@127.0.0.1:5432/tokenmeter"),
+  ),
   REDIS_URL: z.preprocess(emptyAsUnset, z.url().default("redis://127.0.0.1:6379")),
   PROXY_PORT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(65535).default(8080)),
   HOST: z.preprocess(emptyAsUnset, z.string().default("0.0.0.0")),

@@ -18,7 +18,10 @@ export function sendJsonError(res: ServerResponse, code: ProxyErrorCode, message
   const status = PROXY_ERRORS[code];
   if (res.headersSent) return status;
   const body = JSON.stringify({ error: { code, message }, code, message });
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+  });
   res.end(body);
   return status;
 }

@@ -5,7 +5,10 @@ import { startProxyApp } from "./proxy-app.js";
 const env = parseProxyEnv(process.env);
 const logger = pino({ level: env.LOG_LEVEL, base: { app: "proxy" } });
 const proxy = await startProxyApp(env, logger);
-logger.info({ port: proxy.port, url: `http://127.0.0.1:${proxy.port}`, spoolFiles: proxy.spool.depthFiles }, "listening");
+logger.info(
+  { port: proxy.port, url: `http://127.0.0.1:${proxy.port}`, spoolFiles: proxy.spool.depthFiles },
+  "listening",
+);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

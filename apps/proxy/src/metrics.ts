@@ -25,13 +25,21 @@ export function createProxyMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers: [registry],
     }),
-    capturesBuffered: gauge("tokenmeter_proxy_captures_buffered", "Captures waiting in memory for the next batch"),
+    capturesBuffered: gauge(
+      "tokenmeter_proxy_captures_buffered",
+      "Captures waiting in memory for the next batch",
+    ),
     capturesEnqueued: counter("tokenmeter_proxy_captures_enqueued_total", "Captures sent to the queue"),
     capturesSpooled: counter("tokenmeter_proxy_captures_spooled_total", "Captures written to the disk spool"),
-    capturesReplayed: counter("tokenmeter_proxy_captures_replayed_total", "Spooled captures sent to the queue"),
-    capturesDropped: counter("tokenmeter_proxy_captures_dropped_total", "Captures lost, by reason (alert on any)", [
-      "reason",
-    ] as const),
+    capturesReplayed: counter(
+      "tokenmeter_proxy_captures_replayed_total",
+      "Spooled captures sent to the queue",
+    ),
+    capturesDropped: counter(
+      "tokenmeter_proxy_captures_dropped_total",
+      "Captures lost, by reason (alert on any)",
+      ["reason"] as const,
+    ),
     spoolBytes: gauge("tokenmeter_proxy_spool_bytes", "Bytes in the disk spool"),
     spoolFiles: gauge("tokenmeter_proxy_spool_files", "Files in the disk spool"),
     enqueueSeconds: new Histogram({

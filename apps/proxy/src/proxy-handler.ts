@@ -63,12 +63,16 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
         req.unpipe();
         x.proxyReq?.destroy();
         res.setHeader("connection", "close");
-        x.ownStatus = sendJsonError(res, "request_too_large", `request body exceeds ${env.MAX_REQUEST_BYTES} bytes`);
+        x.ownStatus = sendJsonError(
+          res,
+          "request_too_large",
+          `request body exceeds ${env.MAX_REQUEST_BYTES} bytes`,
+        );
         return;
       }
       x.requestTee.push(chunk);
     });
-    upstream(req, res, (error?: unknown) => {
+    void upstream(req, res, (error?: unknown) => {
       logger.error({ err: (error as Error)?.message, requestId: x.requestId }, "proxy dispatch failed");
       x.errorCode = "upstream_unreachable";
       x.ownStatus = sendJsonError(res, "upstream_unreachable", "could not reach the upstream service");
@@ -130,7 +134,11 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
       x.errorCode = "request_too_large";
       x.declaredRequestBytes = declared;
       res.setHeader("connection", "close");
-      x.ownStatus = sendJsonError(res, "request_too_large", `request body exceeds ${env.MAX_REQUEST_BYTES} bytes`);
+      x.ownStatus = sendJsonError(
+        res,
+        "request_too_large",
+        `request body exceeds ${env.MAX_REQUEST_BYTES} bytes`,
+      );
       return;
     }
     forward(req as ExchangeRequest, res, x);
@@ -184,7 +192,11 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
     const rawKey = extractBuyerKey(req.headers, route.queryKey);
     if (!rawKey) {
       metrics.rejected.inc({ reason: "missing_key" });
-      sendJsonError(res, "missing_key", "an API key is required (Authorization: Bearer, x-api-key, x-goog-api-key or ?key=)");
+      sendJsonError(
+        res,
+        "missing_key",
+        "an API key is required (Authorization: Bearer, x-api-key, x-goog-api-key or ?key=)",
+      );
       return;
     }
     const key = directory.peekKey(rawKey);

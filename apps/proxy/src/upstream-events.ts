@@ -76,7 +76,11 @@ export function attachUpstreamEvents(deps: ProxyHandlerDeps) {
       } else {
         x.errorCode = "upstream_unreachable";
         const reason = error.code && UNREACHABLE.has(error.code) ? error.code : "connection failed";
-        x.ownStatus = sendJsonError(res, "upstream_unreachable", `could not reach the upstream service (${reason})`);
+        x.ownStatus = sendJsonError(
+          res,
+          "upstream_unreachable",
+          `could not reach the upstream service (${reason})`,
+        );
       }
       metrics.upstreamErrors.inc({ kind: x.errorCode });
     },

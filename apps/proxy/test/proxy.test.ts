@@ -18,6 +18,8 @@ const chat = (body: unknown, headers: Record<string, string> = {}) =>
     body: JSON.stringify(body),
   });
 
+const json = async (res: Response) => (await res.json()) as { code?: string; redis?: string };
+
 async function captureFor(requestId: string) {
   return waitFor(async () => (await h.captures()).find((c) => c.requestId === requestId));
 }
@@ -91,14 +93,22 @@ describe("proxy", () => {
     try {
       const res = await fetch(`${small.base}/${small.slug}/v1/chat/completions`, {
         method: "POST",
-        headers: { authorization: `Bearer ${small.key}`, "x-fake-behavior": "big:200000", "x-fake-usage": "5,6" },
+        headers: {
+          authorization: `Bearer ${small.key}`,
+          "x-fake-behavior": "big:200000",
+          "x-fake-usage": "5,6",
+        },
         body: JSON.stringify({ model: "gpt-4" }),
       });
       expect(res.headers.get("content-encoding")).toBeNull();
       await res.arrayBuffer();
       const gz = await fetch(`${small.base}/${small.slug}/v1/chat/completions`, {
         method: "POST",
-        headers: { authorization: `Bearer ${small.key}`, "x-fake-behavior": "gzip,big:200000", "x-fake-usage": "8,9" },
+        headers: {
+          authorization: `Bearer ${small.key}`,
+          "x-fake-behavior": "gzip,big:200000",
+          "x-fake-usage": "8,9",
+        },
         body: JSON.stringify({ model: "gpt-4" }),
       });
       expect(gz.headers.get("content-encoding")).toBe("gzip");
@@ -124,13 +134,15 @@ describe("proxy", () => {
   it("answers 401 for a missing or unknown key and 404 for an unknown service", async () => {
     const none = await fetch(`${h.base}/${h.slug}/v1/chat/completions`, { method: "POST", body: "{}" });
     expect(none.status).toBe(401);
-    expect((await none.json()).code).toBe("missing_key");
+    expect((await json(none)).code).toBe("missing_key");
     const bad = await fetch(`${h.base}/${h.slug}/v1/x`, { headers: { authorization: "Bearer tm_nope" } });
     expect(bad.status).toBe(401);
-    expect((await bad.json()).code).toBe("invalid_key");
-    const unknown = await fetch(`${h.base}/no-such-svc/v1/x`, { headers: { authorization: `Bearer ${h.key}` } });
+    expect((await json(bad)).code).toBe("invalid_key");
+    const unknown = await fetch(`${h.base}/no-such-svc/v1/x`, {
+      headers: { authorization: `Bearer ${h.key}` },
+    });
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).code).toBe("unknown_service");
+    expect((await json(unknown)).code).toBe("unknown_service");
   });
 
   it("accepts the key as ?key= and does not forward it", async () => {
@@ -154,7 +166,7 @@ describe("proxy", () => {
         body: "x".repeat(5000),
       });
       expect(res.status).toBe(413);
-      expect((await res.json()).code).toBe("request_too_large");
+      expect((await json(res)).code).toBe("request_too_large");
       const capture = await waitFor(async () =>
         (await tiny.captures()).find((c) => c.requestId === res.headers.get("x-request-id")),
       );
@@ -177,7 +189,7 @@ describe("proxy", () => {
       body: "{}",
     });
     expect(res.status).toBe(502);
-    expect((await res.json()).code).toBe("upstream_unreachable");
+    expect((await json(res)).code).toBe("upstream_unreachable");
     const capture = await captureFor(res.headers.get("x-request-id")!);
     expect(capture.upstreamReached).toBe(false);
     expect(capture.errorCode).toBe("upstream_unreachable");
@@ -214,7 +226,7 @@ describe("proxy", () => {
   it("serves health and metrics without a key", async () => {
     const health = await fetch(`${h.base}/healthz`);
     expect(health.status).toBe(200);
-    expect((await health.json()).redis).toBe("up");
+    expect((await json(health)).redis).toBe("up");
     const metrics = await (await fetch(`${h.base}/metrics`)).text();
     expect(metrics).toContain("tokenmeter_proxy_captures_enqueued_total");
   });

@@ -2,8 +2,10 @@ import { DEFAULT_QUEUE_PREFIX } from "@tokenmeter/capture";
 import { z } from "zod";
 
 const emptyAsUnset = (v: unknown) => (v === "" ? undefined : v);
-const port = (fallback: number) => z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(65535).default(fallback));
-const positive = (fallback: number) => z.preprocess(emptyAsUnset, z.coerce.number().int().positive().default(fallback));
+const port = (fallback: number) =>
+  z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(65535).default(fallback));
+const positive = (fallback: number) =>
+  z.preprocess(emptyAsUnset, z.coerce.number().int().positive().default(fallback));
 
 const schema = z.object({
   DATABASE_URL: z.preprocess(

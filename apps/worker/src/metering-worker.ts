@@ -72,7 +72,8 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     const { usage, row } = metered;
     metrics.usage.inc({ source: usage.source, parser: usage.parser ?? "none" });
     if (usage.parseError) metrics.parseFailures.inc();
-    if (!metered.priced && row.totalTokens > 0) metrics.unpriced.inc({ model: (row.modelName ?? "").slice(0, 64) });
+    if (!metered.priced && row.totalTokens > 0)
+      metrics.unpriced.inc({ model: (row.modelName ?? "").slice(0, 64) });
     metrics.tokens.inc({ kind: "input" }, row.inputTokens);
     metrics.tokens.inc({ kind: "output" }, row.outputTokens);
     metrics.lagSeconds.observe((Date.now() - row.requestTimestamp.getTime()) / 1000);

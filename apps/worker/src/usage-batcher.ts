@@ -45,7 +45,8 @@ export class UsageBatcher {
     this.writing = this.flush(batch).finally(() => {
       this.writing = null;
       if (this.queue.length >= this.maxRows) this.kick();
-      else if (this.queue.length > 0 && !this.timer) this.timer = setTimeout(() => this.kick(), this.maxWaitMs);
+      else if (this.queue.length > 0 && !this.timer)
+        this.timer = setTimeout(() => this.kick(), this.maxWaitMs);
     });
   }
 

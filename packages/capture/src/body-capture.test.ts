@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HeadTailBuffer, capturedBytes } from "./body-capture.js";
+import { capturedBytes, HeadTailBuffer } from "./body-capture.js";
 
 const bytes = (n: number, offset = 0) => Buffer.from(Array.from({ length: n }, (_, i) => (i + offset) % 256));
 

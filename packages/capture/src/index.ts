@@ -1,18 +1,18 @@
+export { type CapturedBytes, capturedBytes, emptyBody, HeadTailBuffer } from "./body-capture.js";
 export {
-  bodyCaptureSchema,
-  captureErrorCodeSchema,
-  captureSchema,
-  captureV1Schema,
   type BodyCapture,
+  bodyCaptureSchema,
   type Capture,
   type CaptureErrorCode,
   type CaptureV1,
+  captureErrorCodeSchema,
+  captureSchema,
+  captureV1Schema,
 } from "./capture-schema.js";
-export { HeadTailBuffer, capturedBytes, emptyBody, type CapturedBytes } from "./body-capture.js";
 export {
   CAPTURE_JOB_NAME,
   CAPTURE_JOB_OPTIONS,
   CAPTURE_QUEUE_NAME,
-  DEFAULT_QUEUE_PREFIX,
   captureJobId,
+  DEFAULT_QUEUE_PREFIX,
 } from "./queue.js";

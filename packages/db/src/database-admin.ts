@@ -9,7 +9,8 @@ export const PRISMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.ur
 
 function databaseName(databaseUrl: string): string {
   const name = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, ""));
-  if (!/^[A-Za-z0-9_-]{1,63}$/.test(name)) throw new Error(`unsupported database name in DATABASE_URL: "${name}"`);
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(name))
+    throw new Error(`unsupported database name in DATABASE_URL: "${name}"`);
   return name;
 }
 
@@ -20,7 +21,10 @@ function maintenanceUrl(databaseUrl: string): string {
 }
 
 async function withMaintenanceClient<T>(databaseUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: maintenanceUrl(databaseUrl), connectionTimeoutMillis: 5000 });
+  const client = new pg.Client({
+    connectionString: maintenanceUrl(databaseUrl),
+    connectionTimeoutMillis: 5000,
+  });
   await client.connect();
   try {
     return await fn(client);
@@ -67,11 +71,15 @@ export function runPrismaCli(
   const require = createRequire(import.meta.url);
   const cli = require.resolve("prisma/build/index.js");
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args, "--config", path.join(PRISMA_DIR, "prisma.config.ts")], {
-      cwd: PRISMA_DIR,
-      env: { ...process.env, DATABASE_URL: databaseUrl, PRISMA_HIDE_UPDATE_MESSAGE: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [cli, ...args, "--config", path.join(PRISMA_DIR, "prisma.config.ts")],
+      {
+        cwd: PRISMA_DIR,
+        env: { ...process.env, DATABASE_URL: databaseUrl, PRISMA_HIDE_UPDATE_MESSAGE: "1" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let output = "";
     let done = false;
     child.stdout.on("data", (d: Buffer) => {

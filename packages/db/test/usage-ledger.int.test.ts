@@ -64,7 +64,13 @@ describe("recordUsage", () => {
       row({ requestTimestamp: day }),
       row({ requestTimestamp: day, tokenCost: "0.0000005", inputTokens: 2, totalTokens: 2 }),
       row({ requestTimestamp: day, statusCode: 500, tokenCost: "0", inputTokens: 0, totalTokens: 0 }),
-      row({ requestTimestamp: day, modelPriceId: null, tokenCost: "0", modelName: "mystery", totalTokens: 9 }),
+      row({
+        requestTimestamp: day,
+        modelPriceId: null,
+        tokenCost: "0",
+        modelName: "mystery",
+        totalTokens: 9,
+      }),
     ];
     expect((await recordUsage(db, rows)).inserted).toBe(4);
     const stored = await db.usageLog.findUnique({ where: { requestId: rows[0]!.requestId } });
@@ -115,7 +121,9 @@ describe("recordUsage", () => {
   });
 
   it("records a batch of 2000 rows in one call", async () => {
-    const rows = Array.from({ length: 2000 }, () => row({ requestTimestamp: new Date("2026-08-08T08:08:08Z") }));
+    const rows = Array.from({ length: 2000 }, () =>
+      row({ requestTimestamp: new Date("2026-08-08T08:08:08Z") }),
+    );
     expect((await recordUsage(db, rows)).inserted).toBe(2000);
     const rollup = await db.usageDailyRollup.findFirst({
       where: { buyerUserId: buyerId, apiServiceId: serviceId, day: new Date("2026-08-08") },

@@ -107,20 +107,32 @@ function answer(
   const path = url.pathname;
   res.setHeader("x-request-id", `req_upstream_${Math.random().toString(36).slice(2, 10)}`);
   if (path === "/bench") {
-    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(BENCH_BODY) });
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(BENCH_BODY),
+    });
     res.end(BENCH_BODY);
     return;
   }
   if (behaviors.has("error")) {
     const status = Number(behaviors.get("error")) || 500;
-    return send(res, status, JSON.stringify({ error: { message: "fake upstream error", type: "server_error" } }));
+    send(res, status, JSON.stringify({ error: { message: "fake upstream error", type: "server_error" } }));
+    return;
   }
-  if (behaviors.has("malformed")) return send(res, 200, '{"id": "x", "usage": {"prompt_tokens": 1', "application/json");
+  if (behaviors.has("malformed")) {
+    send(res, 200, '{"id": "x", "usage": {"prompt_tokens": 1', "application/json");
+    return;
+  }
   let request: Record<string, unknown> = {};
   try {
     request = raw.length ? JSON.parse(raw.toString("utf8")) : {};
   } catch {
-    return send(res, 400, JSON.stringify({ error: { message: "invalid JSON body", type: "invalid_request_error" } }));
+    send(
+      res,
+      400,
+      JSON.stringify({ error: { message: "invalid JSON body", type: "invalid_request_error" } }),
+    );
+    return;
   }
   const pad = behaviors.has("big") ? noise(Number(behaviors.get("big"))) : "";
   const text = `Hello from the fake upstream.${pad}`;
@@ -130,26 +142,41 @@ function answer(
   const gzip = behaviors.has("gzip");
   const chunkDelay = Number(behaviors.get("chunk-delay") ?? 0);
   const drop = behaviors.has("drop");
+  const reply = (json: string, events: string[]) => {
+    if (stream) sendSse(res, events, chunkDelay, drop, gzip);
+    else send(res, 200, json, "application/json", gzip);
+  };
 
   if (path.endsWith("/chat/completions")) {
-    if (!stream) return send(res, 200, openaiChatJson(model, text, usage), "application/json", gzip);
     const opts = request.stream_options as { include_usage?: boolean } | undefined;
-    return sendSse(res, openaiChatSse(model, pieces, usage, opts?.include_usage === true), chunkDelay, drop, gzip);
+    reply(
+      openaiChatJson(model, text, usage),
+      openaiChatSse(model, pieces, usage, opts?.include_usage === true),
+    );
+    return;
   }
   if (path.endsWith("/messages")) {
-    if (!stream) return send(res, 200, anthropicJson(model, text, usage), "application/json", gzip);
-    return sendSse(res, anthropicSse(model, pieces, usage), chunkDelay, drop, gzip);
+    reply(anthropicJson(model, text, usage), anthropicSse(model, pieces, usage));
+    return;
   }
   const gemini = /\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(path);
   if (gemini) {
     const geminiModel = gemini[1] ?? "gemini-pro";
-    if (gemini[2] === "generateContent") return send(res, 200, geminiJson(geminiModel, text, usage), "application/json", gzip);
-    return sendSse(res, geminiSse(geminiModel, pieces, usage), chunkDelay, drop, gzip);
+    if (gemini[2] === "generateContent")
+      send(res, 200, geminiJson(geminiModel, text, usage), "application/json", gzip);
+    else sendSse(res, geminiSse(geminiModel, pieces, usage), chunkDelay, drop, gzip);
+    return;
   }
   send(res, 404, JSON.stringify({ error: { message: `no route ${path}`, type: "not_found" } }));
 }
 
-function send(res: http.ServerResponse, status: number, text: string, type = "application/json", gzip = false): void {
+function send(
+  res: http.ServerResponse,
+  status: number,
+  text: string,
+  type = "application/json",
+  gzip = false,
+): void {
   const body = gzip ? zlib.gzipSync(text) : Buffer.from(text);
   const headers: http.OutgoingHttpHeaders = { "content-type": type, "content-length": body.length };
   if (gzip) headers["content-encoding"] = "gzip";
@@ -157,8 +184,17 @@ function send(res: http.ServerResponse, status: number, text: string, type = "ap
   res.end(body);
 }
 
-function sendSse(res: http.ServerResponse, events: string[], delayMs: number, drop: boolean, gzip: boolean): void {
-  const headers: http.OutgoingHttpHeaders = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
+function sendSse(
+  res: http.ServerResponse,
+  events: string[],
+  delayMs: number,
+  drop: boolean,
+  gzip: boolean,
+): void {
+  const headers: http.OutgoingHttpHeaders = {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+  };
   if (gzip) headers["content-encoding"] = "gzip";
   res.writeHead(200, headers);
   const out: NodeJS.WritableStream = gzip ? zlib.createGzip({ flush: zlib.constants.Z_SYNC_FLUSH }) : res;

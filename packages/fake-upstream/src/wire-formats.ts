@@ -17,7 +17,12 @@ export function openaiChatJson(model: string, text: string, u: FakeUsage): strin
     created: 1_764_000_000,
     model,
     choices: [
-      { index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: "stop" },
+      {
+        index: 0,
+        message: { role: "assistant", content: text, refusal: null },
+        logprobs: null,
+        finish_reason: "stop",
+      },
     ],
     usage: {
       prompt_tokens: u.input,
@@ -37,10 +42,18 @@ export function openaiChatJson(model: string, text: string, u: FakeUsage): strin
 }
 
 /** OpenAI Chat Completions SSE events; the usage chunk only when `includeUsage`. */
-export function openaiChatSse(model: string, pieces: string[], u: FakeUsage, includeUsage: boolean): string[] {
+export function openaiChatSse(
+  model: string,
+  pieces: string[],
+  u: FakeUsage,
+  includeUsage: boolean,
+): string[] {
   const base = { id: "chatcmpl-fake123", object: "chat.completion.chunk", created: 1_764_000_000, model };
   const events = [
-    { ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] },
+    {
+      ...base,
+      choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
+    },
     ...pieces.map((p) => ({
       ...base,
       choices: [{ index: 0, delta: { content: p }, logprobs: null, finish_reason: null }],
@@ -96,10 +109,18 @@ export function anthropicSse(model: string, pieces: string[], u: FakeUsage): str
         },
       },
     }),
-    ev("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
+    ev("content_block_start", {
+      type: "content_block_start",
+      index: 0,
+      content_block: { type: "text", text: "" },
+    }),
     ev("ping", { type: "ping" }),
     ...pieces.map((p) =>
-      ev("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: p } }),
+      ev("content_block_delta", {
+        type: "content_block_delta",
+        index: 0,
+        delta: { type: "text_delta", text: p },
+      }),
     ),
     ev("content_block_stop", { type: "content_block_stop", index: 0 }),
     ev("message_delta", {

@@ -1,0 +1,84 @@
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import type { Logger } from "pino";
+
+// The only place where an error code becomes an HTTP status.
+const STATUS_BY_CODE: Record<string, number> = {
+  invalid_json: 400,
+  invalid_request: 400,
+  invalid_period: 400,
+  invalid_date: 400,
+  invalid_range: 400,
+  invalid_group_by: 400,
+  invalid_rate: 400,
+  invalid_slug: 400,
+  reserved_slug: 400,
+  unauthorized: 401,
+  missing_api_key: 401,
+  invalid_api_key: 401,
+  not_found: 404,
+  slug_taken: 409,
+  price_version_exists: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  queue_unavailable: 503,
+  internal_error: 500,
+};
+
+/** An error with a stable string code; rendered as `{code, message}` with the status mapped here. */
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The HTTP status of an error code (500 for codes not listed). */
+export function statusOf(code: string): number {
+  return STATUS_BY_CODE[code] ?? 500;
+}
+
+/** Answers 404 JSON for any request no route handled. */
+export const notFoundHandler: RequestHandler = (req, res) => {
+  res.status(404).json({ code: "not_found", message: `no route for ${req.method} ${req.path}` });
+};
+
+// body-parser marks its errors with a `type`; map the ones a client can cause.
+function fromBodyParser(error: unknown): ApiError | undefined {
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === "entity.parse.failed") return new ApiError("invalid_json", "request body is not valid JSON");
+  if (type === "entity.too.large") return new ApiError("payload_too_large", "request body exceeds 1 MB");
+  if (type === "encoding.unsupported" || type === "charset.unsupported") {
+    return new ApiError("unsupported_media_type", "unsupported body encoding");
+  }
+  return undefined;
+}
+
+// Prisma's messages can quote the query's arguments (e.g. a service's upstream_headers): log only their
+// class and code. Other errors keep message and stack.
+function loggable(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { value: String(error) };
+  if (error.name.startsWith("PrismaClient"))
+    return { name: error.name, code: (error as { code?: unknown }).code };
+  return { name: error.name, message: error.message, stack: error.stack };
+}
+
+/** Renders ApiErrors and parser errors as JSON; logs anything else and answers 500 without details. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const apiError = error instanceof ApiError ? error : fromBodyParser(error);
+    if (apiError) {
+      res.status(statusOf(apiError.code)).json({ code: apiError.code, message: apiError.message });
+      return;
+    }
+    // Only the method and path are logged: headers and bodies may carry keys or seller credentials.
+    logger.error({ error: loggable(error), method: req.method, path: req.path }, "request failed");
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(500).json({ code: "internal_error", message: "internal error" });
+  };
+}

@@ -1,0 +1,99 @@
+import { type DbClient, Prisma } from "@tokenmeter/db";
+import express, { type Router } from "express";
+import { z } from "zod";
+import { ApiError } from "../errors.js";
+import { idJson, parseWith } from "../http/validation.js";
+import { modelNameSchema, rateSchema } from "../usage/rate.js";
+import { decimalString } from "../usage/render.js";
+
+const putSchema = z.object({
+  input_cost_per_1k: rateSchema,
+  output_cost_per_1k: rateSchema,
+  cached_input_cost_per_1k: rateSchema.nullish(),
+  cache_write_cost_per_1k: rateSchema.nullish(),
+  effective_from: z.iso
+    .datetime({ offset: true })
+    .transform((value) => new Date(value))
+    .optional(),
+});
+
+type PriceRow = {
+  id: bigint;
+  model: string;
+  source: string;
+  origin: string | null;
+  inputCostPer1k: Prisma.Decimal;
+  outputCostPer1k: Prisma.Decimal;
+  cachedInputCostPer1k: Prisma.Decimal | null;
+  cacheWriteCostPer1k: Prisma.Decimal | null;
+  effectiveFrom: Date;
+  createdAt: Date;
+};
+
+/** A price version with its rates as exact decimal strings (USD per 1K tokens). */
+const renderPrice = (row: PriceRow) => ({
+  id: idJson(row.id),
+  model: row.model,
+  source: row.source,
+  origin: row.origin,
+  input_cost_per_1k: decimalString(row.inputCostPer1k),
+  output_cost_per_1k: decimalString(row.outputCostPer1k),
+  cached_input_cost_per_1k: row.cachedInputCostPer1k ? decimalString(row.cachedInputCostPer1k) : null,
+  cache_write_cost_per_1k: row.cacheWriteCostPer1k ? decimalString(row.cacheWriteCostPer1k) : null,
+  effective_from: row.effectiveFrom.toISOString(),
+  created_at: row.createdAt.toISOString(),
+});
+
+const isUniqueViolation = (error: unknown) =>
+  error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `/admin/model-prices`: custom price versions (each PUT adds one) and the list of all versions. */
+export function adminPricesRouter(db: DbClient): Router {
+  const router = express.Router();
+
+  router.put("/model-prices/:model", async (req, res) => {
+    const model = parseWith(modelNameSchema, req.params.model);
+    const body = parseWith(putSchema, req.body);
+    const data = {
+      model,
+      source: "custom",
+      inputCostPer1k: body.input_cost_per_1k.toFixed(),
+      outputCostPer1k: body.output_cost_per_1k.toFixed(),
+      cachedInputCostPer1k: body.cached_input_cost_per_1k?.toFixed() ?? null,
+      cacheWriteCostPer1k: body.cache_write_cost_per_1k?.toFixed() ?? null,
+    };
+    // (model, source, effective_from) is unique at millisecond precision. When the caller did not pick
+    // the time, two quick PUTs may land in the same millisecond: retry with a later "now".
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const row = await db.modelPrice.create({
+          data: { ...data, effectiveFrom: body.effective_from ?? new Date() },
+        });
+        res.status(201).json(renderPrice(row));
+        return;
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        if (body.effective_from || attempt >= 3) {
+          throw new ApiError(
+            "price_version_exists",
+            "a custom price with this effective_from already exists",
+          );
+        }
+        await pause(2);
+      }
+    }
+  });
+
+  router.get("/model-prices", async (req, res) => {
+    const { model } = parseWith(z.object({ model: modelNameSchema.optional() }), req.query);
+    const rows = await db.modelPrice.findMany({
+      where: model === undefined ? {} : { model },
+      orderBy: [{ effectiveFrom: "desc" }, { id: "desc" }],
+    });
+    res.json(rows.map(renderPrice));
+  });
+
+  return router;
+}

@@ -1,0 +1,156 @@
+import { type DbClient, Prisma } from "@tokenmeter/db";
+import express, { type Router } from "express";
+import { z } from "zod";
+import { ApiError } from "../errors.js";
+import { idJson, parseWith, pathId } from "../http/validation.js";
+
+// Slugs are the first path segment of proxied URLs, so they must not shadow the platform's own routes.
+const RESERVED_SLUGS = new Set(["healthz", "metrics", "admin", "api", "dashboard"]);
+// Headers the proxy computes itself; letting a seller pin them would corrupt the forwarded request.
+const FORBIDDEN_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection"]);
+
+const slugSchema = z
+  .string()
+  .refine((slug) => /^[a-z0-9][a-z0-9-]{0,62}$/.test(slug), {
+    message: "must be 1-63 characters of a-z, 0-9 and '-', not starting with '-'",
+    params: { code: "invalid_slug" },
+  })
+  .refine((slug) => !RESERVED_SLUGS.has(slug), {
+    message: "is reserved",
+    params: { code: "reserved_slug" },
+  });
+
+const upstreamUrlSchema = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      // Credentials belong in upstream_headers, which are never shown; a URL is echoed back.
+      return (url.protocol === "http:" || url.protocol === "https:") && !url.username && !url.password;
+    } catch {
+      return false;
+    }
+  },
+  { message: "must be an http(s) URL without credentials" },
+);
+
+const headersSchema = z
+  .record(
+    z
+      .string()
+      .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/, "must be an HTTP header name")
+      .refine((name) => !FORBIDDEN_HEADERS.has(name.toLowerCase()), "is set by the proxy"),
+    z
+      .string()
+      .max(8192)
+      .regex(/^[^\r\n\0]*$/, "must not contain line breaks"),
+  )
+  .refine((headers) => Object.keys(headers).length <= 50, "at most 50 headers");
+
+const nameSchema = z.string().trim().min(1).max(200);
+
+const createSchema = z.object({
+  name: nameSchema,
+  slug: slugSchema,
+  upstream_url: upstreamUrlSchema,
+  upstream_headers: headersSchema.optional(),
+  inject_stream_usage: z.boolean().optional(),
+});
+
+const patchSchema = z
+  .object({
+    name: nameSchema.optional(),
+    upstream_url: upstreamUrlSchema.optional(),
+    upstream_headers: headersSchema.optional(),
+    inject_stream_usage: z.boolean().optional(),
+  })
+  .refine((body) => Object.values(body).some((v) => v !== undefined), "nothing to update");
+
+type ServiceRow = {
+  id: bigint;
+  name: string;
+  slug: string;
+  upstreamUrl: string;
+  upstreamHeaders: Prisma.JsonValue;
+  injectStreamUsage: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+/** A service as the admin API shows it: header names only, never their values. */
+export function renderService(row: ServiceRow) {
+  const headers = row.upstreamHeaders;
+  const names = headers && typeof headers === "object" && !Array.isArray(headers) ? Object.keys(headers) : [];
+  return {
+    id: idJson(row.id),
+    name: row.name,
+    slug: row.slug,
+    upstream_url: row.upstreamUrl,
+    upstream_header_names: names.sort(),
+    inject_stream_usage: row.injectStreamUsage,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+}
+
+/** `/admin/api-services`: register, list, show and update sellers' APIs. */
+export function adminServicesRouter(db: DbClient): Router {
+  const router = express.Router();
+
+  router.post("/api-services", async (req, res) => {
+    const body = parseWith(createSchema, req.body);
+    try {
+      const row = await db.apiService.create({
+        data: {
+          name: body.name,
+          slug: body.slug,
+          upstreamUrl: body.upstream_url,
+          upstreamHeaders: body.upstream_headers ?? {},
+          injectStreamUsage: body.inject_stream_usage ?? false,
+        },
+      });
+      res.status(201).json(renderService(row));
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ApiError("slug_taken", `slug "${body.slug}" is already taken`);
+      throw error;
+    }
+  });
+
+  router.get("/api-services", async (_req, res) => {
+    const rows = await db.apiService.findMany({ orderBy: { id: "asc" } });
+    res.json(rows.map(renderService));
+  });
+
+  router.get("/api-services/:id", async (req, res) => {
+    const row = await db.apiService.findUnique({ where: { id: pathId(req.params.id, "api service") } });
+    if (!row) throw new ApiError("not_found", "api service not found");
+    res.json(renderService(row));
+  });
+
+  router.patch("/api-services/:id", async (req, res) => {
+    const id = pathId(req.params.id, "api service");
+    if (req.body && typeof req.body === "object" && "slug" in req.body) {
+      // The slug is part of every buyer's URL; changing it would silently break their clients.
+      throw new ApiError("invalid_request", "slug: cannot be changed");
+    }
+    const body = parseWith(patchSchema, req.body);
+    const { count } = await db.apiService.updateMany({
+      where: { id },
+      data: {
+        name: body.name,
+        upstreamUrl: body.upstream_url,
+        upstreamHeaders: body.upstream_headers,
+        injectStreamUsage: body.inject_stream_usage,
+        updatedAt: new Date(),
+      },
+    });
+    const row = count ? await db.apiService.findUnique({ where: { id } }) : null;
+    if (!row) throw new ApiError("not_found", "api service not found");
+    res.json(renderService(row));
+  });
+
+  return router;
+}

@@ -1,0 +1,109 @@
+import type { DbClient } from "@tokenmeter/db";
+import express, { type Router } from "express";
+import { z } from "zod";
+import { ApiError } from "../errors.js";
+import { idJson, idSchema, parseWith, queryInt } from "../http/validation.js";
+import { resolvePeriod } from "../usage/period.js";
+import { GROUP_BYS, type GroupBy, usageBreakdown } from "../usage/queries.js";
+import { costNumber, decimalString } from "../usage/render.js";
+import { usageSummary } from "../usage/summary.js";
+
+const filterSchema = z.object({ buyer_id: idSchema.optional(), api_service_id: idSchema.optional() });
+const logsSchema = filterSchema.extend({ limit: queryInt(1, 500), before_id: idSchema.optional() });
+
+function groupByOf(value: unknown): GroupBy {
+  if (GROUP_BYS.includes(value as GroupBy)) return value as GroupBy;
+  throw new ApiError("invalid_group_by", `group_by must be one of ${GROUP_BYS.join(", ")}`);
+}
+
+type LogRow = Awaited<ReturnType<DbClient["usageLog"]["findMany"]>>[number];
+
+/** A raw usage row in snake_case; ids and byte counts as numbers, the cost as number and exact string. */
+const renderLog = (row: LogRow) => ({
+  id: idJson(row.id),
+  request_id: row.requestId,
+  buyer_id: idJson(row.buyerUserId),
+  api_key_id: idJson(row.apiKeyId),
+  api_service_id: idJson(row.apiServiceId),
+  request_timestamp: row.requestTimestamp.toISOString(),
+  http_method: row.httpMethod,
+  path: row.path,
+  status_code: row.statusCode,
+  latency_ms: row.latencyMs,
+  ttfb_ms: row.ttfbMs,
+  streamed: row.streamed,
+  upstream_reached: row.upstreamReached,
+  error_code: row.errorCode,
+  model_name: row.modelName,
+  input_tokens: row.inputTokens,
+  output_tokens: row.outputTokens,
+  total_tokens: row.totalTokens,
+  cached_input_tokens: row.cachedInputTokens,
+  cache_write_tokens: row.cacheWriteTokens,
+  reasoning_tokens: row.reasoningTokens,
+  token_cost: costNumber(row.tokenCost.toString()),
+  token_cost_exact: decimalString(row.tokenCost),
+  model_price_id: row.modelPriceId === null ? null : idJson(row.modelPriceId),
+  usage_source: row.usageSource,
+  parser: row.parser,
+  parse_error: row.parseError,
+  request_size_bytes: Number(row.requestSizeBytes),
+  response_size_bytes: Number(row.responseSizeBytes),
+  upstream_request_id: row.upstreamRequestId,
+  created_at: row.createdAt.toISOString(),
+});
+
+/** `/admin/usage/*`: summaries and breakdowns from the rollups, and raw rows for drill-down. */
+export function adminUsageRouter(db: DbClient): Router {
+  const router = express.Router();
+
+  // Without buyer_id the summary covers every buyer (marketplace-wide totals).
+  router.get("/usage/summary", async (req, res) => {
+    const range = resolvePeriod(req.query);
+    const filter = parseWith(filterSchema, req.query);
+    const summary = await usageSummary(db, range, {
+      buyerId: filter.buyer_id,
+      apiServiceId: filter.api_service_id,
+    });
+    res.json({
+      ...summary,
+      buyer_id: filter.buyer_id === undefined ? null : idJson(filter.buyer_id),
+      api_service_id: filter.api_service_id === undefined ? null : idJson(filter.api_service_id),
+    });
+  });
+
+  router.get("/usage/breakdown", async (req, res) => {
+    const groupBy = groupByOf(req.query.group_by);
+    const range = resolvePeriod(req.query);
+    const filter = parseWith(filterSchema, req.query);
+    const rows = await usageBreakdown(db, groupBy, {
+      from: range.from,
+      to: range.to,
+      buyerId: filter.buyer_id,
+      apiServiceId: filter.api_service_id,
+    });
+    res.json({ group_by: groupBy, period: range.period, from: range.from, to: range.to, rows });
+  });
+
+  // Newest first by id; pass the last row's id as before_id for the next page.
+  router.get("/usage/logs", async (req, res) => {
+    const query = parseWith(logsSchema, req.query);
+    const limit = query.limit ?? 100;
+    const rows = await db.usageLog.findMany({
+      where: {
+        buyerUserId: query.buyer_id,
+        apiServiceId: query.api_service_id,
+        id: query.before_id === undefined ? undefined : { lt: query.before_id },
+      },
+      orderBy: { id: "desc" },
+      take: limit,
+    });
+    const last = rows.at(-1);
+    res.json({
+      rows: rows.map(renderLog),
+      next_before_id: rows.length === limit && last ? idJson(last.id) : null,
+    });
+  });
+
+  return router;
+}

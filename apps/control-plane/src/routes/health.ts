@@ -1,0 +1,34 @@
+import type { DbClient } from "@tokenmeter/db";
+import type { Queue } from "bullmq";
+import express, { type Router } from "express";
+import type { Registry } from "prom-client";
+import { redisUp, withTimeout } from "../queue-stats.js";
+
+const DB_TIMEOUT_MS = 2000;
+const REDIS_TIMEOUT_MS = 1000;
+
+/** `GET /healthz` (200 while PostgreSQL answers, else 503; Redis is reported, not required) and `GET /metrics`. */
+export function healthRouter(deps: { db: DbClient; queue?: Queue; registry: Registry }): Router {
+  const router = express.Router();
+
+  router.get("/healthz", async (_req, res) => {
+    const [db, redis] = await Promise.all([
+      withTimeout(deps.db.$queryRaw`SELECT 1`, DB_TIMEOUT_MS, "database ping").then(
+        () => "up" as const,
+        () => "down" as const,
+      ),
+      redisUp(deps.queue, REDIS_TIMEOUT_MS).then((up) => (up ? ("up" as const) : ("down" as const))),
+    ]);
+    // Redis only feeds Bull Board and queue gauges here, so its outage does not make this app unhealthy.
+    res
+      .status(db === "up" ? 200 : 503)
+      .set("Cache-Control", "no-store")
+      .json({ status: db === "up" ? "ok" : "unavailable", db, redis });
+  });
+
+  router.get("/metrics", async (_req, res) => {
+    res.set("Content-Type", deps.registry.contentType).send(await deps.registry.metrics());
+  });
+
+  return router;
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import type { ApiError } from "../errors.js";
+import { addDays, resolvePeriod } from "./period.js";
+
+const now = new Date("2024-02-10T23:59:59.999Z");
+
+describe("resolvePeriod", () => {
+  it("defaults to the current UTC calendar month, through its last day (leap year)", () => {
+    expect(resolvePeriod({}, now)).toEqual({ period: "monthly", from: "2024-02-01", to: "2024-02-29" });
+  });
+
+  it("daily is the current UTC day", () => {
+    expect(resolvePeriod({ period: "daily" }, now)).toEqual({
+      period: "daily",
+      from: "2024-02-10",
+      to: "2024-02-10",
+    });
+  });
+
+  it("uses UTC, not local time, at a day boundary", () => {
+    const range = resolvePeriod({ period: "daily" }, new Date("2024-12-31T23:30:00-02:00"));
+    expect(range.from).toBe("2025-01-01");
+  });
+
+  it("from/to make a custom inclusive range; to defaults to today", () => {
+    expect(resolvePeriod({ from: "2024-01-01", to: "2024-01-31" }, now)).toEqual({
+      period: "custom",
+      from: "2024-01-01",
+      to: "2024-01-31",
+    });
+    expect(resolvePeriod({ from: "2024-02-01" }, now).to).toBe("2024-02-10");
+  });
+
+  it.each([
+    [{ period: "weekly" }, "invalid_period"],
+    [{ period: ["daily", "monthly"] }, "invalid_period"],
+    [{ period: "weekly", from: "2024-01-01" }, "invalid_period"],
+    [{ from: "2024-02-30" }, "invalid_date"],
+    [{ from: "20240101" }, "invalid_date"],
+    [{ to: "2024-01-01" }, "invalid_range"],
+    [{ from: "2024-02-02", to: "2024-02-01" }, "invalid_range"],
+    [{ from: "1990-01-01", to: "2024-01-01" }, "invalid_range"],
+  ])("rejects %j with %s", (query, code) => {
+    expect(() => resolvePeriod(query, now)).toThrow(expect.objectContaining({ code }) as unknown as ApiError);
+  });
+
+  it("adds days across month and year ends", () => {
+    expect(addDays("2023-12-31", 1)).toBe("2024-01-01");
+    expect(addDays("2024-03-01", -1)).toBe("2024-02-29");
+  });
+});

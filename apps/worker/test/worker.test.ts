@@ -1,0 +1,229 @@
+import { randomUUID } from "node:crypto";
+import { CAPTURE_JOB_NAME, CAPTURE_JOB_OPTIONS, CAPTURE_QUEUE_NAME, type Capture } from "@tokenmeter/capture";
+import { createDbClient, type DbClient } from "@tokenmeter/db";
+import { anthropicSse, openaiChatJson } from "@tokenmeter/fake-upstream";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type MeteringWorker, startMeteringWorker } from "../src/metering-worker.js";
+import { createWorkerMetrics } from "../src/metrics.js";
+import { syncBuiltinPrices } from "../src/price-table.js";
+
+let db: DbClient;
+let queue: Queue;
+let worker: MeteringWorker;
+let producer: Redis;
+let consumer: Redis;
+const buyerId = 700_000 + Math.floor(Math.random() * 99_999);
+
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+function capture(
+  overrides: Partial<Capture> & { reqBody?: string; resBody?: string; contentType?: string },
+): Capture {
+  const { reqBody = "{}", resBody = "", contentType = "application/json", ...rest } = overrides;
+  return {
+    v: 1,
+    requestId: randomUUID(),
+    receivedAt: new Date().toISOString(),
+    buyerId,
+    apiKeyId: 1,
+    serviceId: 1,
+    serviceSlug: "svc",
+    method: "POST",
+    path: "/v1/chat/completions",
+    request: {
+      contentType: "application/json",
+      body: { size: reqBody.length, head: b64(reqBody), tail: "", truncated: false, encoding: "identity" },
+    },
+    response: {
+      status: 200,
+      contentType,
+      body: { size: resBody.length, head: b64(resBody), tail: "", truncated: false, encoding: "identity" },
+    },
+    streamed: contentType.includes("event-stream"),
+    upstreamReached: true,
+    ttfbMs: 3,
+    latencyMs: 9,
+    ...rest,
+  };
+}
+
+async function enqueue(...captures: Capture[]) {
+  await queue.addBulk(
+    captures.map((c) => ({
+      name: CAPTURE_JOB_NAME,
+      data: c,
+      opts: { ...CAPTURE_JOB_OPTIONS, jobId: c.requestId },
+    })),
+  );
+}
+
+async function rowFor(requestId: string, ms = 8000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const row = await db.usageLog.findUnique({ where: { requestId } });
+    if (row) return row;
+    if (Date.now() > until) throw new Error(`no row for ${requestId}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+beforeAll(async () => {
+  const prefix = `${inject("queuePrefix")}:w${randomUUID().slice(0, 6)}`;
+  db = createDbClient({ databaseUrl: inject("databaseUrl") });
+  await syncBuiltinPrices(db);
+  producer = new Redis(inject("redisUrl"), { maxRetriesPerRequest: null });
+  consumer = new Redis(inject("redisUrl"), { maxRetriesPerRequest: null });
+  queue = new Queue(CAPTURE_QUEUE_NAME, { connection: producer, prefix });
+  worker = await startMeteringWorker({
+    db,
+    connection: consumer,
+    prefix,
+    concurrency: 50,
+    batchMaxRows: 100,
+    batchMaxWaitMs: 10,
+    priceRefreshMs: 60_000,
+    logger: pino({ level: "silent" }),
+    metrics: createWorkerMetrics(),
+  });
+});
+
+afterAll(async () => {
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  producer.disconnect();
+  consumer.disconnect();
+  await db.$disconnect();
+});
+
+describe("metering worker", () => {
+  it("turns an OpenAI capture into one priced row", async () => {
+    const c = capture({ resBody: openaiChatJson("gpt-4-0613", "hi", { input: 1000, output: 500 }) });
+    await enqueue(c);
+    const row = await rowFor(c.requestId);
+    expect(row.modelName).toBe("gpt-4-0613");
+    expect(row.inputTokens).toBe(1000);
+    expect(row.outputTokens).toBe(500);
+    expect(row.totalTokens).toBe(1500);
+    // 1000 × 0.03/1K + 500 × 0.06/1K = 0.06
+    expect(row.tokenCost.toFixed(10)).toBe("0.0600000000");
+    expect(row.modelPriceId).not.toBeNull();
+    expect(row.usageSource).toBe("reported");
+    expect(row.upstreamRequestId).toBeNull();
+  });
+
+  it("prices Anthropic streaming usage with cache reads inside input", async () => {
+    const sse = anthropicSse("claude-3-haiku-20240307", ["a", "b"], {
+      input: 3,
+      output: 40,
+      cached: 100,
+    }).join("");
+    const c = capture({ path: "/v1/messages", resBody: sse, contentType: "text/event-stream" });
+    await enqueue(c);
+    const row = await rowFor(c.requestId);
+    expect(row.inputTokens).toBe(103);
+    expect(row.cachedInputTokens).toBe(100);
+    expect(row.outputTokens).toBe(40);
+    expect(row.streamed).toBe(true);
+    // claude-3-haiku has no cache rate in the seed table: cached tokens at the input rate.
+    // 103 × 0.00025/1K + 40 × 0.00125/1K = 0.00002575 + 0.00005 = 0.00007575
+    expect(row.tokenCost.toFixed(10)).toBe("0.0000757500");
+  });
+
+  it("records a replayed capture once", async () => {
+    const c = capture({ resBody: openaiChatJson("gpt-3.5-turbo", "x", { input: 10, output: 10 }) });
+    await enqueue(c);
+    await rowFor(c.requestId);
+    // The proxy's spool replays a capture whose job is already done and removed: a new job, same request id.
+    await queue.add(CAPTURE_JOB_NAME, c, { jobId: `${c.requestId}-replay` });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await db.usageLog.count({ where: { requestId: c.requestId } })).toBe(1);
+  });
+
+  it("records error responses as rows with zero tokens", async () => {
+    const c = capture({
+      resBody: '{"error":{"message":"rate limited"}}',
+      response: {
+        status: 429,
+        contentType: "application/json",
+        body: {
+          size: 10,
+          head: b64('{"error":{"message":"rate limited"}}'),
+          tail: "",
+          truncated: false,
+          encoding: "identity",
+        },
+      },
+    });
+    await enqueue(c);
+    const row = await rowFor(c.requestId);
+    expect(row.statusCode).toBe(429);
+    expect(row.totalTokens).toBe(0);
+    expect(row.tokenCost.toFixed(10)).toBe("0.0000000000");
+  });
+
+  it("records a malformed upstream body as a parse failure, not a lost call", async () => {
+    const c = capture({ resBody: "<html><body>upstream exploded</body></html>", contentType: "text/html" });
+    await enqueue(c);
+    const row = await rowFor(c.requestId);
+    expect(row.usageSource).toBe("none");
+    expect(row.parseError).toBeTruthy();
+    expect(row.totalTokens).toBe(0);
+  });
+
+  it("falls back to the regex rules for a cut-off JSON body", async () => {
+    const c = capture({
+      resBody: '{"id": "x", "model": "gpt-4", "usage": {"prompt_tokens": 11, "completion_tokens": 2',
+    });
+    await enqueue(c);
+    const row = await rowFor(c.requestId);
+    expect(row.usageSource).toBe("rule");
+    expect(row.inputTokens).toBe(11);
+    expect(row.outputTokens).toBe(2);
+  });
+
+  it("keeps an unknown model unpriced", async () => {
+    const c = capture({ resBody: openaiChatJson("my-private-model", "x", { input: 5, output: 5 }) });
+    await enqueue(c);
+    const row = await rowFor(c.requestId);
+    expect(row.totalTokens).toBe(10);
+    expect(row.modelPriceId).toBeNull();
+    const rollup = await db.usageDailyRollup.findFirst({
+      where: { buyerUserId: buyerId, modelName: "my-private-model" },
+    });
+    expect(rollup?.unpricedCalls).toBe(1n);
+  });
+
+  it("fails an invalid payload unrecoverably and keeps it in the failed set", async () => {
+    const id = randomUUID();
+    await queue.add(CAPTURE_JOB_NAME, { v: 1, requestId: id, nonsense: true }, { jobId: id, attempts: 5 });
+    const until = Date.now() + 5000;
+    let state = "";
+    while (Date.now() < until) {
+      state = await queue.getJobState(id);
+      if (state === "failed") break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(state).toBe("failed");
+    const job = await queue.getJob(id);
+    expect(job?.attemptsMade).toBe(1);
+    expect(job?.failedReason).toContain("invalid capture payload");
+  });
+
+  it("writes many captures in batches and one row each", async () => {
+    const captures = Array.from({ length: 300 }, () =>
+      capture({ resBody: openaiChatJson("gpt-3.5-turbo", "x", { input: 2, output: 3 }) }),
+    );
+    await enqueue(...captures);
+    const until = Date.now() + 10_000;
+    let count = 0;
+    while (Date.now() < until) {
+      count = await db.usageLog.count({ where: { requestId: { in: captures.map((c) => c.requestId) } } });
+      if (count === 300) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(count).toBe(300);
+  });
+});
