@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import https from "node:https";
 import { type Capture, emptyBody } from "@tokenmeter/capture";
 import { createProxyMiddleware, proxyEventsPlugin } from "http-proxy-middleware";
 import type { Logger } from "pino";
@@ -34,14 +35,28 @@ export type ProxyHandler = (req: IncomingMessage, res: ServerResponse, route: Pr
  */
 export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
   const { env, directory, metrics, logger } = deps;
-  const upstream = createProxyMiddleware<IncomingMessage, ServerResponse>({
-    router: (req) => (req as ExchangeRequest).tmExchange?.target ?? "http://127.0.0.1:9",
-    changeOrigin: true,
-    // Only the plugin that wires `on` handlers: no logging plugin (cost per request) and our own JSON errors.
-    ejectPlugins: true,
-    plugins: [proxyEventsPlugin],
-    on: attachUpstreamEvents(deps),
-  });
+  // One middleware per upstream protocol, each with a keep-alive agent: without an agent, http-proxy sends
+  // `Connection: close` upstream (a new TCP/TLS connection per call) and passes the close on to the buyer.
+  const on = attachUpstreamEvents(deps);
+  const middleware = (agent: http.Agent) =>
+    createProxyMiddleware<IncomingMessage, ServerResponse>({
+      router: (req) => (req as ExchangeRequest).tmExchange?.target ?? "http://127.0.0.1:9",
+      changeOrigin: true,
+      agent,
+      // Only the plugin that wires `on` handlers: no logging plugin (cost per request) and our own JSON errors.
+      ejectPlugins: true,
+      plugins: [proxyEventsPlugin],
+      on,
+    });
+  const agentOptions = {
+    keepAlive: true,
+    keepAliveMsecs: 30_000,
+    maxSockets: 1024,
+    maxFreeSockets: 256,
+    scheduling: "lifo" as const,
+  };
+  const viaHttp = middleware(new http.Agent(agentOptions));
+  const viaHttps = middleware(new https.Agent(agentOptions));
 
   const forward = (req: ExchangeRequest, res: ServerResponse, x: Exchange) => {
     req.tmExchange = x;
@@ -72,6 +87,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
       }
       x.requestTee.push(chunk);
     });
+    const upstream = x.target.startsWith("https:") ? viaHttps : viaHttp;
     void upstream(req, res, (error?: unknown) => {
       logger.error({ err: (error as Error)?.message, requestId: x.requestId }, "proxy dispatch failed");
       x.errorCode = "upstream_unreachable";

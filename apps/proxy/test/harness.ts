@@ -32,7 +32,7 @@ export interface ProxyHarness {
 /** Starts the harness; `env` overrides the proxy's environment. */
 export async function startProxyHarness(env: Record<string, string> = {}): Promise<ProxyHarness> {
   const databaseUrl = inject("databaseUrl");
-  const redisUrl = inject("redisUrl");
+  const redisUrl = env.REDIS_URL ?? inject("redisUrl");
   const prefix = `${inject("queuePrefix")}:${randomUUID().slice(0, 8)}`;
   const upstream = await startFakeUpstream();
   const db = createDbClient({ databaseUrl });

@@ -36,6 +36,13 @@ describe("proxy", () => {
     expect(JSON.stringify(seen.headers)).not.toContain(h.key);
   });
 
+  it("keeps connections alive to the upstream and to the buyer", async () => {
+    const res = await chat({ model: "gpt-4" });
+    await res.arrayBuffer();
+    expect(h.upstream.received.at(-1)!.headers.connection).not.toBe("close");
+    expect(res.headers.get("connection")).not.toBe("close");
+  });
+
   it("returns the upstream body byte for byte with our own x-request-id", async () => {
     const res = await chat({ model: "gpt-4", messages: [] }, { "x-fake-usage": "7,9" });
     const body = Buffer.from(await res.arrayBuffer());

@@ -26,6 +26,8 @@ const schema = z.object({
   BATCH_MAX_ROWS: positive(500),
   /** Longest a row waits for its batch to fill. */
   BATCH_MAX_WAIT_MS: positive(25),
+  /** How long a job's lock lasts; a crashed worker's jobs are taken over after about this long. */
+  WORKER_LOCK_MS: positive(30_000),
   /** How often the price table is reloaded (a new custom price applies within this time). */
   PRICE_REFRESH_MS: positive(5000),
 });

@@ -28,6 +28,7 @@ const metering = await startMeteringWorker({
   batchMaxRows: env.BATCH_MAX_ROWS,
   batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
   priceRefreshMs: env.PRICE_REFRESH_MS,
+  lockMs: env.WORKER_LOCK_MS,
   logger,
   metrics,
 });

@@ -16,6 +16,8 @@ export interface MeteringWorkerOptions {
   batchMaxRows: number;
   batchMaxWaitMs: number;
   priceRefreshMs: number;
+  /** Job lock duration (and stalled-job check interval). */
+  lockMs?: number;
   logger: Logger;
   metrics: WorkerMetrics;
 }
@@ -84,6 +86,11 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     prefix: options.prefix,
     concurrency: options.concurrency,
     autorun: true,
+    // A crashed worker's active jobs become "stalled" and are taken over by another worker; the unique
+    // request id makes the second attempt harmless if the first had already committed its row.
+    lockDuration: options.lockMs ?? 30_000,
+    stalledInterval: options.lockMs ?? 30_000,
+    maxStalledCount: 5,
   });
   worker.on("error", (error) => logger.error({ err: error }, "worker error"));
   worker.on("failed", (job, error) => {

@@ -9,7 +9,8 @@ export const DEFAULT_QUEUE_PREFIX = "{tokenmeter}";
 
 /** Default options of a capture job: retried with backoff, kept a while when done, kept when failed. */
 export const CAPTURE_JOB_OPTIONS = {
-  attempts: 12,
+  // With exponential backoff from 1 s, 16 attempts span about 18 hours of database outage.
+  attempts: 16,
   backoff: { type: "exponential", delay: 1000 },
   removeOnComplete: { age: 3600, count: 50_000 },
   removeOnFail: { age: 14 * 24 * 3600 },
