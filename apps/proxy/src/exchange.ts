@@ -17,6 +17,8 @@ export interface Exchange {
   requestTee: BodyTee;
   /** Set when the request body was never read (refused before proxying): its declared size. */
   declaredRequestBytes: number | null;
+  /** The request body as rewritten for the upstream (opt-in stream usage), when it was. */
+  rewrittenBody: Buffer | null;
   proxyReq: ClientRequest | null;
   proxyRes: IncomingMessage | null;
   responseTee: BodyTee | null;

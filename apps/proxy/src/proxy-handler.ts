@@ -13,6 +13,7 @@ import type { Exchange, ExchangeRequest } from "./exchange.js";
 import { sendJsonError } from "./json-error.js";
 import type { ProxyMetrics } from "./metrics.js";
 import type { ProxyRoute } from "./routing.js";
+import { addStreamUsageOption, wantsStreamUsageRewrite } from "./stream-usage.js";
 import { attachUpstreamEvents } from "./upstream-events.js";
 
 /** What the proxy handler needs. */
@@ -48,10 +49,11 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
       plugins: [proxyEventsPlugin],
       on,
     });
+  // No maxSockets cap: a request never waits in the agent's queue, so its socket is assigned before its
+  // (already read) body could end it — the opt-in body rewrite relies on that order.
   const agentOptions = {
     keepAlive: true,
     keepAliveMsecs: 30_000,
-    maxSockets: 1024,
     maxFreeSockets: 256,
     scheduling: "lifo" as const,
   };
@@ -66,6 +68,10 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
     // http-proxy skips its proxyReq event for Expect: 100-continue; we answer the buyer's body ourselves anyway.
     delete headers.expect;
     for (const [name, value] of Object.entries(x.service.upstreamHeaders)) headers[name] = value;
+    if (x.service.injectStreamUsage && wantsStreamUsageRewrite(req, x.upstreamPath)) {
+      rewriteThenForward(req, res, x);
+      return;
+    }
     // The tee listens before anything reads the body; the pause keeps the body from flowing until
     // http-proxy pipes it upstream, so the tee sees every byte the upstream sees.
     req.pause();
@@ -87,6 +93,26 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
       }
       x.requestTee.push(chunk);
     });
+    send(req, res, x);
+  };
+
+  // Opt-in per service: the (small, JSON) body is read whole, `stream_options.include_usage` added when a
+  // stream lacks it, and the new body is written upstream by the proxyReq handler.
+  const rewriteThenForward = (req: ExchangeRequest, res: ServerResponse, x: Exchange) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.once("end", () => {
+      const original = Buffer.concat(chunks);
+      const body = addStreamUsageOption(original) ?? original;
+      x.rewrittenBody = body;
+      x.requestTee.push(body);
+      delete req.headers["transfer-encoding"];
+      req.headers["content-length"] = String(body.length);
+      send(req, res, x);
+    });
+  };
+
+  const send = (req: ExchangeRequest, res: ServerResponse, x: Exchange) => {
     const upstream = x.target.startsWith("https:") ? viaHttps : viaHttp;
     void upstream(req, res, (error?: unknown) => {
       logger.error({ err: (error as Error)?.message, requestId: x.requestId }, "proxy dispatch failed");
@@ -127,6 +153,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
       requestContentType: req.headers["content-type"],
       requestTee: new BodyTee(env.CAPTURE_MAX_BYTES, req.headers["content-encoding"]),
       declaredRequestBytes: null,
+      rewrittenBody: null,
       proxyReq: null,
       proxyRes: null,
       responseTee: null,

@@ -19,6 +19,7 @@ export function attachUpstreamEvents(deps: ProxyHandlerDeps) {
         proxyReq.destroy();
         return;
       }
+      if (x.rewrittenBody) proxyReq.write(x.rewrittenBody); // the consumed request then ends proxyReq
       const socket = proxyReq.socket as Socket | null;
       if (socket && !socket.connecting) x.connected = true;
       else

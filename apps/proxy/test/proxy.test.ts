@@ -238,3 +238,43 @@ describe("proxy", () => {
     expect(metrics).toContain("tokenmeter_proxy_captures_enqueued_total");
   });
 });
+
+describe("opt-in stream usage", () => {
+  it("adds stream_options.include_usage for services that opt in, and only for streams lacking it", async () => {
+    await h.db.apiService.update({ where: { id: BigInt(h.serviceId) }, data: { injectStreamUsage: false } });
+    const svc = await h.db.apiService.create({
+      data: {
+        name: "opted in",
+        slug: `inject-${Date.now()}`,
+        upstreamUrl: h.upstream.url,
+        injectStreamUsage: true,
+      },
+    });
+    const post = (slug: string, body: unknown) =>
+      fetch(`${h.base}/${slug}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const streamed = await post(svc.slug, { model: "gpt-4", stream: true, messages: [] });
+    const text = await streamed.text();
+    expect(JSON.parse(h.upstream.received.at(-1)!.body.toString()).stream_options).toEqual({
+      include_usage: true,
+    });
+    expect(text).toContain('"usage":{"prompt_tokens"');
+    const capture = await captureFor(streamed.headers.get("x-request-id")!);
+    expect(JSON.parse(capturedBytes(capture.request.body).head.toString()).stream_options.include_usage).toBe(
+      true,
+    );
+
+    const plain = await post(svc.slug, { model: "gpt-4", messages: [] });
+    await plain.arrayBuffer();
+    expect(h.upstream.received.at(-1)!.body.toString()).toBe(
+      JSON.stringify({ model: "gpt-4", messages: [] }),
+    );
+
+    const untouched = await post(h.slug, { model: "gpt-4", stream: true, messages: [] });
+    await untouched.text();
+    expect(JSON.parse(h.upstream.received.at(-1)!.body.toString()).stream_options).toBeUndefined();
+  });
+});
