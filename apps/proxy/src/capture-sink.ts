@@ -27,6 +27,7 @@ export class CaptureSink {
     private readonly logger: Logger,
     private readonly metrics: ProxyMetrics,
     private readonly maxBatch = 1000,
+    private readonly maxBuffered = 50_000,
   ) {}
 
   start(): void {
@@ -37,6 +38,10 @@ export class CaptureSink {
   /** Hands a capture over; never blocks and never throws. */
   push(capture: Capture): void {
     this.buffer.push(capture);
+    // Redis answering slowly must not grow memory without bound: past the limit, the oldest go to disk.
+    if (this.buffer.length > this.maxBuffered) {
+      this.toSpool(this.buffer.splice(0, this.maxBatch)).catch(() => undefined);
+    }
     this.metrics.capturesBuffered.set(this.buffer.length);
   }
 

@@ -192,7 +192,8 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
     x.finalized = true;
     if (x.connectTimer) clearTimeout(x.connectTimer);
     const completed = res.writableFinished;
-    if (!completed && !x.errorCode) x.errorCode = x.proxyRes ? "client_aborted" : "client_aborted";
+    // The response closed before it finished and nothing else explains it: the buyer went away.
+    if (!completed && !x.errorCode) x.errorCode = "client_aborted";
     const status = x.ownStatus ?? (res.headersSent ? res.statusCode : 499);
     const requestBody = await x.requestTee.finish();
     if (x.declaredRequestBytes !== null) requestBody.size = x.declaredRequestBytes;

@@ -37,7 +37,7 @@ export function attachUpstreamEvents(deps: ProxyHandlerDeps) {
       });
     },
 
-    proxyRes(proxyRes: IncomingMessage, req: IncomingMessage) {
+    proxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) {
       const x = (req as ExchangeRequest).tmExchange;
       if (!x) return;
       if (x.connectTimer) clearTimeout(x.connectTimer);
@@ -57,6 +57,20 @@ export function attachUpstreamEvents(deps: ProxyHandlerDeps) {
       const tee = new BodyTee(env.CAPTURE_MAX_BYTES, headers["content-encoding"]);
       x.responseTee = tee;
       proxyRes.on("data", (chunk: Buffer) => tee.push(chunk));
+      // http-proxy pipes proxyRes into res and ignores its failure: an upstream that dies mid-body would
+      // leave the buyer waiting forever. End the buyer's response the same way (abruptly) and say why.
+      proxyRes.on("error", () => undefined);
+      proxyRes.once("close", () => {
+        if (proxyRes.complete) return;
+        if (x.errorCode) return;
+        if (req.socket.destroyed) {
+          x.errorCode = "client_aborted"; // the buyer left first; http-proxy then aborted the upstream
+          return;
+        }
+        x.errorCode = x.timedOut ? "upstream_timeout" : "upstream_aborted";
+        metrics.upstreamErrors.inc({ kind: x.errorCode });
+        res.destroy();
+      });
     },
 
     error(error: Error & { code?: string }, req: IncomingMessage, res: ServerResponse | Socket) {

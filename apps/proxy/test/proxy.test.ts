@@ -278,3 +278,32 @@ describe("opt-in stream usage", () => {
     expect(JSON.parse(h.upstream.received.at(-1)!.body.toString()).stream_options).toBeUndefined();
   });
 });
+
+describe("broken streams", () => {
+  it("records an upstream that dies mid-stream as upstream_aborted", async () => {
+    const res = await chat({ model: "gpt-4", stream: true }, { "x-fake-behavior": "drop,chunk-delay:5" });
+    const id = res.headers.get("x-request-id")!;
+    await res.text().catch(() => "");
+    const capture = await captureFor(id);
+    expect(capture.errorCode).toBe("upstream_aborted");
+    expect(capture.upstreamReached).toBe(true);
+    expect(capture.response.status).toBe(200);
+  });
+
+  it("records a buyer who hangs up mid-stream as client_aborted", async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${h.base}/${h.slug}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${h.key}`, "x-fake-behavior": "chunk-delay:200" },
+      body: JSON.stringify({ model: "gpt-4", stream: true }),
+      signal: controller.signal,
+    });
+    const id = res.headers.get("x-request-id")!;
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    const capture = await captureFor(id);
+    expect(capture.errorCode).toBe("client_aborted");
+    expect(capture.response.body.size).toBeGreaterThan(0);
+  });
+});
