@@ -12,6 +12,7 @@ import { cpuMeter, spawnChild, stopAllChildren, stopChild, waitForPort } from ".
 import {
   captureQueue,
   checkServices,
+  countCaptures,
   DEFAULT_DATABASE_URL,
   DEFAULT_REDIS_URL,
   dbClient,
@@ -343,14 +344,15 @@ async function main() {
     );
     {
       const completed = 1 + results.c.warmupRequests + results.c.requests;
-      const counts = await settledJobCounts(cQueue.queue, { atLeast: completed });
-      const jobs = totalJobs(counts);
+      const counts = await settledJobCounts(cQueue.queue);
+      const batchJobs = totalJobs(counts);
+      const jobs = await countCaptures(cQueue.queue);
       const spooled = fs.existsSync(spoolC) ? fs.readdirSync(spoolC).length : 0;
       // wrk closes its connections at the end of each run: in-flight calls become client_aborted captures too.
       const ok = jobs >= completed * 0.99 && jobs <= completed + 2 * cfg.connections + 10;
       results.c.queue = { jobs, completed, counts, spooled, ok };
       log(
-        `  queue ${prefix.proxy}: ${fmtInt(jobs)} jobs for ${fmtInt(completed)} completed requests (sanity + warm-up + run)` +
+        `  queue ${prefix.proxy}: ${fmtInt(jobs)} captures in ${fmtInt(batchJobs)} batch jobs for ${fmtInt(completed)} completed requests (sanity + warm-up + run)` +
           ` = ${(jobs / completed).toFixed(4)} per request ${ok ? "✓" : "✗ MISMATCH"}; waiting ${fmtInt(counts.waiting ?? 0)}` +
           `${spooled ? `, ${spooled} spool files` : ""}`,
       );
@@ -441,8 +443,10 @@ async function main() {
     };
     const fill = await prefillCaptures(wQueue.queue, n, wIds);
     const waiting = (await wQueue.queue.getJobCounts("waiting")).waiting;
-    log(`  prefilled ${fmtInt(waiting)} jobs with addBulk (1,000 per call) in ${fill.seconds.toFixed(1)} s`);
-    if (waiting !== n) throw new Error(`expected ${n} waiting jobs, found ${waiting}`);
+    log(
+      `  prefilled ${fmtInt(n)} captures in ${fmtInt(waiting)} batch jobs (as the proxy packs them) in ${fill.seconds.toFixed(1)} s`,
+    );
+    if (waiting !== fill.jobs) throw new Error(`expected ${fill.jobs} waiting jobs, found ${waiting}`);
 
     const countRows = async () =>
       Number(
@@ -575,7 +579,7 @@ function proxySummary(r, meta, rows, lines) {
   );
   lines.push(
     `headline (c) = proxy alone, worker NOT running, captures enqueued to Redis: ` +
-      `${fmtInt(r.c.queue.jobs)} jobs / ${fmtInt(r.c.queue.completed)} requests ${r.c.queue.ok ? "✓" : "✗"}`,
+      `${fmtInt(r.c.queue.jobs)} captures / ${fmtInt(r.c.queue.completed)} requests ${r.c.queue.ok ? "✓" : "✗"}`,
   );
   if (r.cw?.live) {
     lines.push(

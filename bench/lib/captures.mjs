@@ -1,7 +1,7 @@
 // Realistic captures for the worker benchmark: an OpenAI chat completion request and JSON response with usage,
 // as the proxy would capture them (base64 head, nothing truncated).
 import { randomUUID } from "node:crypto";
-import { CAPTURE_JOB_NAME, CAPTURE_JOB_OPTIONS, captureSchema } from "@tokenmeter/capture";
+import { captureSchema, packCaptureJobs } from "@tokenmeter/capture";
 
 const MODELS = ["gpt-4o-mini", "gpt-4o-mini", "gpt-4o-mini", "gpt-3.5-turbo"];
 
@@ -84,15 +84,16 @@ export function makeCapture(i, ids, now = Date.now()) {
 }
 
 /**
- * Adds `n` captures with addBulk in chunks (job id = request id, the proxy's job options). The first capture
- * is checked against captureSchema. Returns { seconds, totalTokens }.
+ * Adds `n` captures with addBulk in chunks, packed into batch jobs exactly as the proxy packs them. The first
+ * capture is checked against captureSchema. Returns { seconds, totalTokens, jobs }.
  */
 export async function prefillCaptures(queue, n, ids, chunk = 1000) {
   const started = performance.now();
   const now = Date.now();
   let totalTokens = 0;
+  let jobCount = 0;
   for (let from = 0; from < n; from += chunk) {
-    const jobs = [];
+    const captures = [];
     for (let i = from; i < Math.min(n, from + chunk); i++) {
       const { capture, totalTokens: t } = makeCapture(i, ids, now);
       if (i === 0) {
@@ -100,13 +101,11 @@ export async function prefillCaptures(queue, n, ids, chunk = 1000) {
         if (!parsed.success) throw new Error(`bench capture is invalid: ${parsed.error.message}`);
       }
       totalTokens += t;
-      jobs.push({
-        name: CAPTURE_JOB_NAME,
-        data: capture,
-        opts: { ...CAPTURE_JOB_OPTIONS, jobId: capture.requestId },
-      });
+      captures.push(capture);
     }
+    const jobs = packCaptureJobs(captures);
+    jobCount += jobs.length;
     await queue.addBulk(jobs);
   }
-  return { seconds: (performance.now() - started) / 1000, totalTokens };
+  return { seconds: (performance.now() - started) / 1000, totalTokens, jobs: jobCount };
 }

@@ -112,6 +112,18 @@ export function totalJobs(counts) {
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
+/** Captures held by a queue's jobs (a proxy job carries a batch of captures). */
+export async function countCaptures(queue) {
+  const states = ["waiting", "active", "delayed", "prioritized", "completed", "failed"];
+  let captures = 0;
+  for (let start = 0; ; start += 200) {
+    const jobs = await queue.getJobs(states, start, start + 199);
+    for (const job of jobs) captures += job?.data?.kind === "batch" ? job.data.captures.length : 1;
+    if (jobs.length < 200) break;
+  }
+  return captures;
+}
+
 /** Polls job counts until the total stops changing for `quietMs` (the proxy's sink flushes every 50 ms). */
 export async function settledJobCounts(queue, { quietMs = 600, timeoutMs = 15_000, atLeast = 0 } = {}) {
   const deadline = Date.now() + timeoutMs;

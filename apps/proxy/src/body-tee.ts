@@ -3,6 +3,11 @@ import { type BodyCapture, HeadTailBuffer } from "@tokenmeter/capture";
 
 type Decoder = zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress;
 
+/** The most decoded bytes the tee produces for one body (the worker applies the same bound). */
+const MAX_DECODED_BYTES = 64 * 1024 * 1024;
+/** The most compressed bytes allowed to wait for the decoder (decoding runs on the thread pool). */
+const MAX_DECODER_BACKLOG_BYTES = 16 * 1024 * 1024;
+
 function makeDecoder(encoding: string): Decoder | null {
   switch (encoding) {
     case "gzip":
@@ -34,10 +39,11 @@ export class BodyTee {
   constructor(
     private readonly capBytes: number,
     contentEncoding: string | undefined,
+    decodeLarge = true,
   ) {
     this.encoding = (contentEncoding ?? "identity").trim().toLowerCase() || "identity";
     this.raw = new HeadTailBuffer(capBytes, capBytes);
-    if (this.encoding === "identity") this.rawChunks = null;
+    if (this.encoding === "identity" || !decodeLarge) this.rawChunks = null;
   }
 
   /** True size of the body as it went over the wire. */
@@ -48,7 +54,9 @@ export class BodyTee {
   push(chunk: Buffer): void {
     this.raw.push(chunk);
     if (this.decoder) {
-      this.decoder.write(chunk);
+      // The decoder runs beside the stream and must not buffer without bound when it falls behind.
+      if (this.decoder.writableLength > MAX_DECODER_BACKLOG_BYTES) this.abandonDecoding();
+      else this.decoder.write(chunk);
       return;
     }
     if (!this.rawChunks) return;
@@ -64,11 +72,22 @@ export class BodyTee {
     if (!decoder) return; // unknown encoding: the worker records it as a parse failure
     this.decoder = decoder;
     this.decoded = new HeadTailBuffer(this.capBytes, this.capBytes);
-    decoder.on("data", (d: Buffer) => this.decoded?.push(d));
+    decoder.on("data", (d: Buffer) => {
+      this.decoded?.push(d);
+      // A decompression bomb is not worth decoding: past the bound the capture stays compressed.
+      if ((this.decoded?.size ?? 0) > MAX_DECODED_BYTES) this.abandonDecoding();
+    });
     decoder.on("error", () => {
       this.decodeFailed = true;
     });
     for (const c of chunks) decoder.write(c);
+  }
+
+  private abandonDecoding(): void {
+    this.decodeFailed = true;
+    this.decoder?.destroy();
+    this.decoder = null;
+    this.decoded = null;
   }
 
   /** Finishes the capture; waits for the tee's decoder (if any) to flush. */

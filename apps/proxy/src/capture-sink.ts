@@ -1,4 +1,4 @@
-import { CAPTURE_JOB_NAME, CAPTURE_JOB_OPTIONS, type Capture, captureSchema } from "@tokenmeter/capture";
+import { approxCaptureBytes, type Capture, captureSchema, packCaptureJobs } from "@tokenmeter/capture";
 import type { Queue } from "bullmq";
 import type { Logger } from "pino";
 import type { DiskSpool } from "./disk-spool.js";
@@ -9,15 +9,18 @@ export type RedisReady = () => boolean;
 
 /**
  * Takes captures off the response path: `push` is synchronous and O(1). Every `intervalMs` the buffer goes to
- * Redis in one `addBulk` (job id = request id, so a replay is the same job). When Redis is unreachable the
- * batch goes to the disk spool, which is replayed, oldest first, once Redis answers again.
+ * Redis as batch jobs (one job per ≤ 250 captures / ≤ 1 MiB) in one `addBulk`. When Redis is unreachable the
+ * batch goes to the disk spool, which is replayed, oldest first, once Redis answers again. A capture enqueued
+ * twice (a replay after a partly failed enqueue) is harmless: its request id is unique in `usage_logs`.
  */
 export class CaptureSink {
   private buffer: Capture[] = [];
+  private bufferedBytes = 0;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private replaying = false;
   private closed = false;
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
     private readonly queue: Queue,
@@ -27,7 +30,7 @@ export class CaptureSink {
     private readonly logger: Logger,
     private readonly metrics: ProxyMetrics,
     private readonly maxBatch = 1000,
-    private readonly maxBuffered = 50_000,
+    private readonly maxBufferedBytes = 256 * 1024 * 1024,
   ) {}
 
   start(): void {
@@ -38,9 +41,10 @@ export class CaptureSink {
   /** Hands a capture over; never blocks and never throws. */
   push(capture: Capture): void {
     this.buffer.push(capture);
+    this.bufferedBytes += approxCaptureBytes(capture);
     // Redis answering slowly must not grow memory without bound: past the limit, the oldest go to disk.
-    if (this.buffer.length > this.maxBuffered) {
-      this.toSpool(this.buffer.splice(0, this.maxBatch)).catch(() => undefined);
+    if (this.bufferedBytes > this.maxBufferedBytes) {
+      this.toSpool(this.take()).catch(() => undefined);
     }
     this.metrics.capturesBuffered.set(this.buffer.length);
   }
@@ -54,7 +58,7 @@ export class CaptureSink {
 
   private async flush(): Promise<void> {
     while (this.buffer.length > 0) {
-      const batch = this.buffer.splice(0, this.maxBatch);
+      const batch = this.take();
       this.metrics.capturesBuffered.set(this.buffer.length);
       await this.deliver(batch);
     }
@@ -66,6 +70,13 @@ export class CaptureSink {
           this.replaying = false;
         });
     }
+  }
+
+  private take(): Capture[] {
+    const batch = this.buffer.splice(0, this.maxBatch);
+    for (const c of batch) this.bufferedBytes -= approxCaptureBytes(c);
+    if (this.buffer.length === 0) this.bufferedBytes = 0;
+    return batch;
   }
 
   private async deliver(batch: Capture[]): Promise<void> {
@@ -86,13 +97,7 @@ export class CaptureSink {
 
   private async enqueue(batch: readonly Capture[]): Promise<void> {
     const started = performance.now();
-    await this.queue.addBulk(
-      batch.map((c) => ({
-        name: CAPTURE_JOB_NAME,
-        data: c,
-        opts: { ...CAPTURE_JOB_OPTIONS, jobId: c.requestId },
-      })),
-    );
+    await this.queue.addBulk(packCaptureJobs(batch));
     this.metrics.enqueueSeconds.observe((performance.now() - started) / 1000);
   }
 
@@ -142,10 +147,17 @@ export class CaptureSink {
     this.metrics.spoolFiles.set(this.spool.depthFiles);
   }
 
-  /** Sends (or spools) everything buffered; called on shutdown. */
+  /** Remembers a capture still being finished (e.g. a decoder flushing), so close() waits for it. */
+  track(finishing: Promise<unknown>): void {
+    this.pending.add(finishing);
+    finishing.finally(() => this.pending.delete(finishing)).catch(() => undefined);
+  }
+
+  /** Sends (or spools) everything buffered, after captures still being finished; called on shutdown. */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.pending]);
     await this.flushing;
     await this.flush();
   }

@@ -73,6 +73,8 @@ export class Directory {
   private readonly keys = new Map<string, Entry<KeyInfo>>();
   private readonly services = new Map<string, Entry<ServiceInfo>>();
   private readonly inflight = new Map<string, Promise<unknown>>();
+  // SHA-256 per request is measurable on the hot path; the hash of a key seen recently is remembered.
+  private readonly hashes = new Map<string, string>();
 
   constructor(
     private readonly source: DirectorySource,
@@ -83,18 +85,22 @@ export class Directory {
   /** A fresh cached key, `null` for a known-bad key, or `undefined` when a lookup is needed. */
   peekKey(rawKey: string): KeyInfo | null | undefined {
     if (!looksLikeApiKey(rawKey)) return null;
-    return this.fresh(this.keys.get(hashApiKey(rawKey)));
+    const entry = this.keys.get(this.hashOf(rawKey));
+    if (entry && this.halfStale(entry)) this.key(rawKey).catch(() => undefined);
+    return this.fresh(entry);
   }
 
   /** A fresh cached service, `null` for an unknown slug, or `undefined` when a lookup is needed. */
   peekService(slug: string): ServiceInfo | null | undefined {
-    return this.fresh(this.services.get(slug));
+    const entry = this.services.get(slug);
+    if (entry && this.halfStale(entry)) this.service(slug).catch(() => undefined);
+    return this.fresh(entry);
   }
 
   /** Looks a key up (cache first). */
   async key(rawKey: string): Promise<KeyInfo | null> {
     if (!looksLikeApiKey(rawKey)) return null;
-    const hash = hashApiKey(rawKey);
+    const hash = this.hashOf(rawKey);
     return this.lookup(this.keys, hash, `k:${hash}`, () => this.source.findKey(hash));
   }
 
@@ -103,11 +109,30 @@ export class Directory {
     return this.lookup(this.services, slug, `s:${slug}`, () => this.source.findService(slug));
   }
 
+  private hashOf(rawKey: string): string {
+    let hash = this.hashes.get(rawKey);
+    if (hash === undefined) {
+      hash = hashApiKey(rawKey);
+      if (this.hashes.size >= this.maxEntries) this.hashes.clear();
+      this.hashes.set(rawKey, hash);
+    }
+    return hash;
+  }
+
   private fresh<T>(entry: Entry<T> | undefined): T | null | undefined {
     if (!entry || Date.now() - entry.fetchedAt >= this.ttlMs) return undefined;
     return entry.value;
   }
 
+  private halfStale<T>(entry: Entry<T>): boolean {
+    const age = Date.now() - entry.fetchedAt;
+    return age >= this.ttlMs / 2 && age < this.ttlMs;
+  }
+
+  // Fresh entries are served at once; past half the TTL they are refreshed in the background, so keys in
+  // steady use never wait on PostgreSQL. Past the TTL a request waits for the refresh (so a revocation
+  // takes effect within the TTL) unless the refresh fails: then the stale entry is served and trusted for
+  // RETRY_AFTER_MS more, so an outage costs one slow lookup per key per second, not one per request.
   private async lookup<T>(
     cache: Map<string, Entry<T>>,
     id: string,
@@ -115,23 +140,50 @@ export class Directory {
     fetch: () => Promise<T | null>,
   ): Promise<T | null> {
     const entry = cache.get(id);
-    if (entry && Date.now() - entry.fetchedAt < this.ttlMs) return entry.value;
+    if (entry && Date.now() - entry.fetchedAt < this.ttlMs / 2) return entry.value;
     let flight = this.inflight.get(flightId) as Promise<T | null> | undefined;
     if (!flight) {
-      flight = fetch().then(
+      flight = withTimeout(fetch(), LOOKUP_TIMEOUT_MS).then(
         (value) => {
-          if (cache.size >= this.maxEntries) cache.delete(cache.keys().next().value as string);
+          if (!cache.has(id) && cache.size >= this.maxEntries)
+            cache.delete(cache.keys().next().value as string);
           cache.set(id, { value, fetchedAt: Date.now() });
           return value;
         },
         (error: unknown) => {
-          if (entry) return entry.value;
+          const stale = cache.get(id);
+          if (stale) {
+            cache.set(id, { value: stale.value, fetchedAt: Date.now() - this.ttlMs + RETRY_AFTER_MS });
+            return stale.value;
+          }
           throw new DirectoryUnavailableError(`lookup failed: ${(error as Error).message}`);
         },
       );
       flight.finally(() => this.inflight.delete(flightId)).catch(() => undefined);
       this.inflight.set(flightId, flight);
     }
+    if (entry && Date.now() - entry.fetchedAt < this.ttlMs) return entry.value;
     return flight;
   }
+}
+
+/** Longest a lookup may wait on PostgreSQL. */
+const LOOKUP_TIMEOUT_MS = 2000;
+/** After a failed refresh, how long the stale entry is trusted before the next attempt. */
+const RETRY_AFTER_MS = 1000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
 }

@@ -21,7 +21,9 @@ export class DiskSpool {
 
   /** Creates the folder and counts what an earlier process left behind. */
   async open(): Promise<void> {
-    await fs.mkdir(this.dir, { recursive: true });
+    // Captures hold prompts and answers: the spool is private to the proxy's user.
+    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await fs.chmod(this.dir, 0o700);
     const names = await this.list();
     this.files = names.length;
     this.bytes = 0;
@@ -46,7 +48,7 @@ export class DiskSpool {
     if (this.bytes + size > this.maxBytes) return false;
     const name = `${Date.now().toString().padStart(15, "0")}-${String(this.seq++).padStart(9, "0")}-${randomUUID().slice(0, 8)}.jsonl`;
     const tmp = path.join(this.dir, `.${name}.tmp`);
-    await fs.writeFile(tmp, text);
+    await fs.writeFile(tmp, text, { mode: 0o600 });
     await fs.rename(tmp, path.join(this.dir, name));
     this.bytes += size;
     this.files += 1;

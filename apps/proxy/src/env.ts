@@ -24,7 +24,7 @@ const schema = z.object({
   MAX_REQUEST_BYTES: int(32 * 1024 * 1024, 1),
   /** Bytes kept from the head, and again from the tail, of each body. */
   CAPTURE_MAX_BYTES: int(128 * 1024, 1024),
-  /** Time allowed to open the upstream connection and get response headers. */
+  /** Time allowed to open the upstream connection (TCP and TLS). */
   UPSTREAM_CONNECT_TIMEOUT_MS: int(10_000, 1),
   /** Longest silence allowed on the upstream socket once connected (long streams stay open while data flows). */
   UPSTREAM_IDLE_TIMEOUT_MS: int(300_000, 1),

@@ -36,6 +36,8 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
+    // A Redis that accepts connections but never answers must not stall the sink: fail, and spool.
+    commandTimeout: 5000,
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
   let lastRedisError = "";

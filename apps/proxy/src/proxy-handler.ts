@@ -83,6 +83,13 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
         x.errorCode = "request_too_large";
         req.unpipe();
         x.proxyReq?.destroy();
+        if (x.proxyRes || res.headersSent) {
+          // The upstream already answered: its status and headers are (or are about to be) the buyer's.
+          // The only honest ending left is to cut the response.
+          res.destroy();
+          return;
+        }
+        for (const name of res.getHeaderNames()) if (name !== "x-request-id") res.removeHeader(name);
         res.setHeader("connection", "close");
         x.ownStatus = sendJsonError(
           res,
@@ -151,7 +158,8 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
       upstreamPath: route.upstreamPath,
       target: service.upstreamUrl,
       requestContentType: req.headers["content-type"],
-      requestTee: new BodyTee(env.CAPTURE_MAX_BYTES, req.headers["content-encoding"]),
+      // Request bodies are kept as sent (never decoded in the proxy): only their head (the model) matters.
+      requestTee: new BodyTee(env.CAPTURE_MAX_BYTES, req.headers["content-encoding"], false),
       declaredRequestBytes: null,
       rewrittenBody: null,
       proxyReq: null,
@@ -168,11 +176,18 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
       finalized: false,
     };
     res.once("close", () => {
-      finalize(x, res).catch((error) =>
-        logger.error({ err: (error as Error).message, requestId }, "capture failed"),
+      // The buyer went away before the end: http-proxy does not cancel the upstream call by itself.
+      if (!res.writableFinished) {
+        x.proxyReq?.destroy();
+        x.proxyRes?.destroy();
+      }
+      deps.sink.track(
+        finalize(x, res).catch((error) =>
+          logger.error({ err: (error as Error).message, requestId }, "capture failed"),
+        ),
       );
     });
-    const declared = Number(req.headers["content-length"] ?? 0);
+    const declared = Math.min(Number(req.headers["content-length"] ?? 0) || 0, Number.MAX_SAFE_INTEGER);
     if (declared > env.MAX_REQUEST_BYTES) {
       x.errorCode = "request_too_large";
       x.declaredRequestBytes = declared;

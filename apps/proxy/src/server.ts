@@ -44,8 +44,6 @@ export function createProxyServer(deps: ProxyServerDeps): http.Server {
     if (route) proxy(req, res, route);
     else app(req, res);
   });
-  // Long streams (minutes of SSE) must not be cut by the server's own request timeout.
-  server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;
   return server;
 }

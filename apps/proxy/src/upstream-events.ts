@@ -20,17 +20,23 @@ export function attachUpstreamEvents(deps: ProxyHandlerDeps) {
         return;
       }
       if (x.rewrittenBody) proxyReq.write(x.rewrittenBody); // the consumed request then ends proxyReq
-      const socket = proxyReq.socket as Socket | null;
-      if (socket && !socket.connecting) x.connected = true;
-      else
-        socket?.once("connect", () => {
-          x.connected = true;
-        });
-      // Until response headers arrive, the connect timeout applies; after that, the idle timeout.
+      // The connect timeout covers opening the connection (TCP, and TLS for https); once connected, only the
+      // idle timeout applies, so a long non-streaming completion is not cut while the upstream thinks.
+      const connected = () => {
+        x.connected = true;
+        if (x.connectTimer) clearTimeout(x.connectTimer);
+        x.connectTimer = null;
+      };
+      const onSocket = (socket: Socket) => {
+        if (!socket.connecting) connected();
+        else socket.once("encrypted" in socket ? "secureConnect" : "connect", connected);
+      };
       x.connectTimer = setTimeout(() => {
         x.timedOut = true;
-        proxyReq.destroy(new Error("upstream did not answer in time"));
+        proxyReq.destroy(new Error("could not connect to the upstream in time"));
       }, env.UPSTREAM_CONNECT_TIMEOUT_MS);
+      if (proxyReq.socket) onSocket(proxyReq.socket as Socket);
+      else proxyReq.once("socket", onSocket);
       proxyReq.setTimeout(env.UPSTREAM_IDLE_TIMEOUT_MS, () => {
         x.timedOut = true;
         proxyReq.destroy(new Error("upstream idle timeout"));

@@ -75,7 +75,9 @@ export async function startProxyHarness(env: Record<string, string> = {}): Promi
     base: `http://127.0.0.1:${proxy.port}`,
     async captures() {
       const jobs = await queue.getJobs(["waiting", "prioritized", "delayed", "active", "completed"]);
-      return jobs.map((j) => j.data as Capture);
+      return jobs.flatMap((j) =>
+        j.data.kind === "batch" ? (j.data.captures as Capture[]) : [j.data as Capture],
+      );
     },
     async close() {
       await proxy.close(100);

@@ -203,7 +203,7 @@ describe("proxy", () => {
   });
 
   it("answers 504 when the upstream does not answer in time", async () => {
-    const slow = await startProxyHarness({ UPSTREAM_CONNECT_TIMEOUT_MS: "200" });
+    const slow = await startProxyHarness({ UPSTREAM_IDLE_TIMEOUT_MS: "200" });
     try {
       const res = await fetch(`${slow.base}/${slow.slug}/v1/chat/completions`, {
         method: "POST",

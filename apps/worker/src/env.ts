@@ -20,12 +20,12 @@ const schema = z.object({
     emptyAsUnset,
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ),
-  /** Jobs processed at once; rows are still written in batches. */
-  WORKER_CONCURRENCY: positive(256),
+  /** Jobs processed at once (a proxy's job carries up to 250 captures); rows are written in batches. */
+  WORKER_CONCURRENCY: positive(64),
   /** Most rows in one INSERT. */
   BATCH_MAX_ROWS: positive(500),
   /** Longest a row waits for its batch to fill. */
-  BATCH_MAX_WAIT_MS: positive(25),
+  BATCH_MAX_WAIT_MS: positive(10),
   /** How long a job's lock lasts; a crashed worker's jobs are taken over after about this long. */
   WORKER_LOCK_MS: positive(30_000),
   /** How often the price table is reloaded (a new custom price applies within this time). */

@@ -1,7 +1,8 @@
-import { CAPTURE_QUEUE_NAME, captureSchema } from "@tokenmeter/capture";
-import { type DbClient, recordUsage } from "@tokenmeter/db";
+import { CAPTURE_QUEUE_NAME, type Capture, captureBatchV1Schema, captureSchema } from "@tokenmeter/capture";
+import { type DbClient, isRowDataError, recordUsage } from "@tokenmeter/db";
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Logger } from "pino";
+import type { z } from "zod";
 import { meterCapture } from "./meter-capture.js";
 import type { WorkerMetrics } from "./metrics.js";
 import { PriceTable } from "./price-table.js";
@@ -55,20 +56,16 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
       metrics.batchSeconds.observe({ outcome: result ? "ok" : "error" }, ms / 1000);
       logger.debug({ size, inserted: result?.inserted ?? null, ms: Math.round(ms) }, "batch written");
     },
+    isRowDataError,
   );
 
-  const process = async (job: Job): Promise<void> => {
-    const parsed = captureSchema.safeParse(job.data);
-    if (!parsed.success) {
-      metrics.captures.inc({ result: "invalid" });
-      const detail = parsed.error.issues
-        .slice(0, 5)
-        .map((i) => `${i.path.join(".")}: ${i.message}`)
-        .join("; ");
-      logger.error({ jobId: job.id, detail }, "invalid capture payload");
-      throw new UnrecoverableError(`invalid capture payload: ${detail}`);
-    }
-    const capture = parsed.data;
+  const describe = (error: z.ZodError) =>
+    error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.join(".")}: ${i.message}`)
+      .join("; ");
+
+  const meterAndRecord = async (capture: Capture): Promise<void> => {
     const metered = meterCapture(capture, prices.current());
     await batcher.add(metered.row);
     const { usage, row } = metered;
@@ -79,6 +76,34 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     metrics.tokens.inc({ kind: "input" }, row.inputTokens);
     metrics.tokens.inc({ kind: "output" }, row.outputTokens);
     metrics.lagSeconds.observe((Date.now() - row.requestTimestamp.getTime()) / 1000);
+  };
+
+  const unrecoverable = (job: Job, detail: string, count = 1): never => {
+    metrics.captures.inc({ result: "invalid" }, count);
+    logger.error({ jobId: job.id, detail }, "invalid capture payload");
+    throw new UnrecoverableError(`invalid capture payload: ${detail}`);
+  };
+
+  // A batch job (what the proxy sends) or a single capture. Valid captures of a batch are recorded even when
+  // others in it are invalid; the job then fails unrecoverably so the invalid ones stay visible.
+  const process = async (job: Job): Promise<void> => {
+    if (job.data && typeof job.data === "object" && (job.data as { kind?: unknown }).kind === "batch") {
+      const batch = captureBatchV1Schema.safeParse(job.data);
+      if (!batch.success) return unrecoverable(job, describe(batch.error));
+      const valid: Capture[] = [];
+      const invalid: string[] = [];
+      batch.data.captures.forEach((raw, i) => {
+        const parsed = captureSchema.safeParse(raw);
+        if (parsed.success) valid.push(parsed.data);
+        else invalid.push(`captures[${i}]: ${describe(parsed.error)}`);
+      });
+      await Promise.all(valid.map(meterAndRecord));
+      if (invalid.length > 0) unrecoverable(job, invalid.slice(0, 5).join(" | "), invalid.length);
+      return;
+    }
+    const parsed = captureSchema.safeParse(job.data);
+    if (!parsed.success) return unrecoverable(job, describe(parsed.error));
+    await meterAndRecord(parsed.data);
   };
 
   const worker = new Worker(CAPTURE_QUEUE_NAME, process, {

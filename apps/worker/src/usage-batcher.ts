@@ -24,6 +24,7 @@ export class UsageBatcher {
     private readonly maxRows: number,
     private readonly maxWaitMs: number,
     private readonly onBatch: (size: number, result: RecordUsageResult | null, ms: number) => void = () => {},
+    private readonly isRowError: (error: unknown) => boolean = () => false,
   ) {}
 
   /** Queues a row; resolves once it is recorded. */
@@ -58,6 +59,13 @@ export class UsageBatcher {
       for (const p of batch) p.resolve();
     } catch (error) {
       this.onBatch(batch.length, null, performance.now() - started);
+      // One unstorable row must not hold back the rest of its batch: halve until it stands alone.
+      if (batch.length > 1 && this.isRowError(error)) {
+        const mid = batch.length >> 1;
+        await this.flush(batch.slice(0, mid));
+        await this.flush(batch.slice(mid));
+        return;
+      }
       for (const p of batch) p.reject(error);
     }
   }

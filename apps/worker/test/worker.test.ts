@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { CAPTURE_JOB_NAME, CAPTURE_JOB_OPTIONS, CAPTURE_QUEUE_NAME, type Capture } from "@tokenmeter/capture";
+import {
+  CAPTURE_JOB_NAME,
+  CAPTURE_JOB_OPTIONS,
+  CAPTURE_QUEUE_NAME,
+  type Capture,
+  packCaptureJobs,
+} from "@tokenmeter/capture";
 import { createDbClient, type DbClient } from "@tokenmeter/db";
 import { anthropicSse, openaiChatJson } from "@tokenmeter/fake-upstream";
 import { Queue } from "bullmq";
@@ -210,6 +216,25 @@ describe("metering worker", () => {
     const job = await queue.getJob(id);
     expect(job?.attemptsMade).toBe(1);
     expect(job?.failedReason).toContain("invalid capture payload");
+  });
+
+  it("records the valid captures of a batch job and keeps the job failed for its invalid one", async () => {
+    const good = [1, 2, 3].map(() =>
+      capture({ resBody: openaiChatJson("gpt-4", "x", { input: 1, output: 1 }) }),
+    );
+    const jobs = packCaptureJobs([...good]);
+    expect(jobs).toHaveLength(1);
+    const job = jobs[0]!;
+    job.data.captures.push({ v: 1, requestId: "not-a-uuid" });
+    await queue.add(job.name, job.data, job.opts);
+    for (const c of good) await rowFor(c.requestId);
+    const until = Date.now() + 5000;
+    while ((await queue.getJobState(job.opts.jobId)) !== "failed" && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const failed = await queue.getJob(job.opts.jobId);
+    expect(failed?.failedReason).toContain("captures[3]");
+    expect(failed?.attemptsMade).toBe(1);
   });
 
   it("writes many captures in batches and one row each", async () => {

@@ -1,5 +1,14 @@
 export { type CapturedBytes, capturedBytes, emptyBody, HeadTailBuffer } from "./body-capture.js";
 export {
+  approxCaptureBytes,
+  type BatchLimits,
+  type CaptureBatchV1,
+  type CaptureJob,
+  captureBatchV1Schema,
+  DEFAULT_BATCH_LIMITS,
+  packCaptureJobs,
+} from "./capture-batch.js";
+export {
   type BodyCapture,
   bodyCaptureSchema,
   type Capture,
@@ -10,6 +19,7 @@ export {
   captureV1Schema,
 } from "./capture-schema.js";
 export {
+  CAPTURE_BATCH_JOB_NAME,
   CAPTURE_JOB_NAME,
   CAPTURE_JOB_OPTIONS,
   CAPTURE_QUEUE_NAME,

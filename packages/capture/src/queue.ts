@@ -4,6 +4,8 @@ import type { Capture } from "./capture-schema.js";
 export const CAPTURE_QUEUE_NAME = "captures";
 /** The job name of one capture. The job id is the capture's request id. */
 export const CAPTURE_JOB_NAME = "capture";
+/** The job name of a batch of captures (what the proxy sends). The job id is the batch id. */
+export const CAPTURE_BATCH_JOB_NAME = "capture-batch";
 /** Default queue prefix; hash-tagged so every key of the queue lands in one Redis Cluster slot. */
 export const DEFAULT_QUEUE_PREFIX = "{tokenmeter}";
 

@@ -8,4 +8,4 @@ export {
   runPrismaCli,
 } from "./database-admin.js";
 export { Prisma } from "./generated/prisma/client.js";
-export { type RecordUsageResult, recordUsage, type UsageRow } from "./usage-ledger.js";
+export { isRowDataError, type RecordUsageResult, recordUsage, type UsageRow } from "./usage-ledger.js";

@@ -33,6 +33,9 @@ export interface UsageRow {
   upstreamRequestId: string | null;
 }
 
+// PostgreSQL text cannot hold NUL; a buyer-sent model name must never make a row unstorable.
+const text = (v: string | null): string | null => (v === null ? null : v.replaceAll("\u0000", ""));
+
 // Column name, SQL array type, and how to read the value from a row. The order is the statement's order.
 const COLUMNS: ReadonlyArray<readonly [string, string, (r: UsageRow) => unknown]> = [
   ["request_id", "uuid", (r) => r.requestId],
@@ -40,15 +43,15 @@ const COLUMNS: ReadonlyArray<readonly [string, string, (r: UsageRow) => unknown]
   ["api_key_id", "bigint", (r) => String(r.apiKeyId)],
   ["api_service_id", "bigint", (r) => String(r.apiServiceId)],
   ["request_timestamp", "timestamptz", (r) => r.requestTimestamp.toISOString()],
-  ["http_method", "text", (r) => r.httpMethod],
-  ["path", "text", (r) => r.path],
+  ["http_method", "text", (r) => text(r.httpMethod)],
+  ["path", "text", (r) => text(r.path)],
   ["status_code", "int", (r) => r.statusCode],
   ["latency_ms", "int", (r) => r.latencyMs],
   ["ttfb_ms", "int", (r) => r.ttfbMs],
   ["streamed", "bool", (r) => r.streamed],
   ["upstream_reached", "bool", (r) => r.upstreamReached],
-  ["error_code", "text", (r) => r.errorCode],
-  ["model_name", "text", (r) => r.modelName],
+  ["error_code", "text", (r) => text(r.errorCode)],
+  ["model_name", "text", (r) => text(r.modelName)],
   ["input_tokens", "int", (r) => r.inputTokens],
   ["output_tokens", "int", (r) => r.outputTokens],
   ["total_tokens", "int", (r) => r.totalTokens],
@@ -57,12 +60,12 @@ const COLUMNS: ReadonlyArray<readonly [string, string, (r: UsageRow) => unknown]
   ["reasoning_tokens", "int", (r) => r.reasoningTokens],
   ["token_cost", "numeric", (r) => r.tokenCost],
   ["model_price_id", "bigint", (r) => (r.modelPriceId === null ? null : String(r.modelPriceId))],
-  ["usage_source", "text", (r) => r.usageSource],
-  ["parser", "text", (r) => r.parser],
-  ["parse_error", "text", (r) => r.parseError],
+  ["usage_source", "text", (r) => text(r.usageSource)],
+  ["parser", "text", (r) => text(r.parser)],
+  ["parse_error", "text", (r) => text(r.parseError)],
   ["request_size_bytes", "bigint", (r) => String(r.requestSizeBytes)],
   ["response_size_bytes", "bigint", (r) => String(r.responseSizeBytes)],
-  ["upstream_request_id", "text", (r) => r.upstreamRequestId],
+  ["upstream_request_id", "text", (r) => text(r.upstreamRequestId)],
 ];
 
 const columnList = COLUMNS.map(([name]) => name).join(", ");
@@ -125,9 +128,22 @@ export async function recordUsage(db: PrismaClient, rows: readonly UsageRow[]): 
   if (rows.length === 0) return { inserted: 0, duplicates: 0 };
   const unique = new Map<string, UsageRow>();
   for (const row of rows) if (!unique.has(row.requestId)) unique.set(row.requestId, row);
-  const batch = [...unique.values()];
+  // Sorted, so concurrent batches holding the same ids take the unique-index locks in the same order.
+  const batch = [...unique.values()].sort((a, b) => (a.requestId < b.requestId ? -1 : 1));
   const params = COLUMNS.map(([, , read]) => batch.map(read));
   const result = await db.$queryRawUnsafe<{ inserted: number }[]>(INSERT_SQL, ...params);
   const inserted = Number(result[0]?.inserted ?? 0);
   return { inserted, duplicates: rows.length - inserted };
+}
+
+/**
+ * Whether a database error is about the rows themselves (SQLSTATE class 22 data exception or 23 integrity
+ * violation): retrying the same rows cannot succeed, but the other rows of their batch can.
+ */
+export function isRowDataError(error: unknown): boolean {
+  const cause = (
+    error as { meta?: { driverAdapterError?: { cause?: { originalCode?: string; code?: string } } } }
+  )?.meta?.driverAdapterError?.cause;
+  const code = cause?.originalCode ?? cause?.code ?? (error as { code?: string })?.code ?? "";
+  return /^2[23][0-9A-Z]{3}$/.test(code);
 }

@@ -132,3 +132,12 @@ describe("recordUsage", () => {
     expect(rollup?.tokenCost.toFixed(10)).toBe("0.0005000000");
   });
 });
+
+describe("bad input", () => {
+  it("stores a model name with a NUL byte instead of failing the batch", async () => {
+    const r = row({ modelName: "gpt-4o\u0000x", path: "/v1/\u0000" });
+    expect((await recordUsage(db, [r])).inserted).toBe(1);
+    const stored = await db.usageLog.findUnique({ where: { requestId: r.requestId } });
+    expect(stored?.modelName).toBe("gpt-4ox");
+  });
+});
