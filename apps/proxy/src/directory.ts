@@ -1,3 +1,4 @@
+import url from "node:url";
 import type { DbClient } from "@tokenmeter/db";
 import { hashApiKey, looksLikeApiKey } from "@tokenmeter/keys";
 
@@ -12,6 +13,8 @@ export interface ServiceInfo {
   id: number;
   slug: string;
   upstreamUrl: string;
+  /** `upstreamUrl` parsed once, in the form http-proxy uses (it would parse a string on every call). */
+  upstreamTarget: Readonly<url.UrlWithStringQuery>;
   upstreamHeaders: Readonly<Record<string, string>>;
   injectStreamUsage: boolean;
 }
@@ -52,10 +55,12 @@ export function databaseDirectorySource(db: DbClient): DirectorySource {
         for (const [k, v] of Object.entries(s.upstreamHeaders))
           if (typeof v === "string") headers[k.toLowerCase()] = v;
       }
+      const upstreamUrl = s.upstreamUrl.replace(/\/+$/, "");
       return {
         id: Number(s.id),
         slug: s.slug,
-        upstreamUrl: s.upstreamUrl.replace(/\/+$/, ""),
+        upstreamUrl,
+        upstreamTarget: Object.freeze(url.parse(upstreamUrl)),
         upstreamHeaders: Object.freeze(headers),
         injectStreamUsage: s.injectStreamUsage,
       };

@@ -12,6 +12,7 @@ export interface Exchange {
   service: ServiceInfo;
   method: string;
   upstreamPath: string;
+  /** The upstream base URL (http-proxy joins the upstream path to it). */
   target: string;
   requestContentType: string | undefined;
   requestTee: BodyTee;

@@ -41,7 +41,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
   const on = attachUpstreamEvents(deps);
   const middleware = (agent: http.Agent) =>
     createProxyMiddleware<IncomingMessage, ServerResponse>({
-      router: (req) => (req as ExchangeRequest).tmExchange?.target ?? "http://127.0.0.1:9",
+      router: (req) => (req as ExchangeRequest).tmExchange?.service.upstreamTarget ?? "http://127.0.0.1:9",
       changeOrigin: true,
       agent,
       // Only the plugin that wires `on` handlers: no logging plugin (cost per request) and our own JSON errors.
