@@ -315,6 +315,24 @@ describe("end to end", () => {
     expect(otherSummary.usage_details_by_api).toEqual([]);
   });
 
+  it("stores the upstream's own request id beside ours", async () => {
+    const ids = [...expected.keys()];
+    await waitForRows(ids);
+    const row = await db.usageLog.findUnique({ where: { requestId: ids[0]! } });
+    expect(row?.upstreamRequestId).toMatch(/^req_upstream_/);
+  });
+
+  it("serves health and metrics on every app", async () => {
+    for (const app of [proxy, worker, control]) {
+      const health = await fetch(`${app.url}/healthz`);
+      expect({ app: app.name, status: health.status }).toEqual({ app: app.name, status: 200 });
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      expect(metrics).toContain("process_cpu_seconds_total");
+    }
+    const workerMetrics = await (await fetch(`${worker.url}/metrics`)).text();
+    expect(workerMetrics).toMatch(/tokenmeter_worker_captures_total\{result="recorded"\} [1-9]/);
+  });
+
   it("stops accepting a revoked key within the cache TTL", async () => {
     const key = await admin("POST", `/admin/buyers/${buyerId}/api-keys`, {});
     const call = () =>
