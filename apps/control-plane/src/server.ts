@@ -12,6 +12,7 @@ import { adminBuyersRouter } from "./routes/admin-buyers.js";
 import { adminPricesRouter } from "./routes/admin-prices.js";
 import { adminServicesRouter } from "./routes/admin-services.js";
 import { adminUsageRouter } from "./routes/admin-usage.js";
+import { adminUsageRulesRouter } from "./routes/admin-usage-rules.js";
 import { dashboardRouter } from "./routes/dashboard.js";
 import { healthRouter } from "./routes/health.js";
 import { QUEUES_BASE_PATH, queuesHandler } from "./routes/queues.js";
@@ -82,6 +83,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     adminBuyersRouter(db),
     adminPricesRouter(db),
     adminUsageRouter(db),
+    adminUsageRulesRouter(db),
   );
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -28,7 +28,7 @@ const schema = z.object({
   BATCH_MAX_WAIT_MS: positive(10),
   /** How long a job's lock lasts; a crashed worker's jobs are taken over after about this long. */
   WORKER_LOCK_MS: positive(30_000),
-  /** How often the price table is reloaded (a new custom price applies within this time). */
+  /** How often prices and usage rules are reloaded (a change applies within this time). */
   PRICE_REFRESH_MS: positive(5000),
 });
 

@@ -1,12 +1,15 @@
 import { CAPTURE_QUEUE_NAME, type Capture, captureBatchV1Schema, captureSchema } from "@tokenmeter/capture";
 import { type DbClient, isRowDataError, recordUsage } from "@tokenmeter/db";
+import { PriceBook } from "@tokenmeter/pricing";
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import { meterCapture } from "./meter-capture.js";
 import type { WorkerMetrics } from "./metrics.js";
-import { PriceTable } from "./price-table.js";
+import { loadPriceBook } from "./price-table.js";
+import { RefreshingValue } from "./refreshing-value.js";
 import { UsageBatcher } from "./usage-batcher.js";
+import { loadUsageRules, rulesFor, type ScopedUsageRule } from "./usage-rules.js";
 
 /** What the metering worker needs. */
 export interface MeteringWorkerOptions {
@@ -26,7 +29,8 @@ export interface MeteringWorkerOptions {
 /** A running metering worker. */
 export interface MeteringWorker {
   worker: Worker;
-  prices: PriceTable;
+  prices: RefreshingValue<PriceBook>;
+  rules: RefreshingValue<ScopedUsageRule[]>;
   close(): Promise<void>;
 }
 
@@ -37,10 +41,19 @@ export interface MeteringWorker {
  */
 export async function startMeteringWorker(options: MeteringWorkerOptions): Promise<MeteringWorker> {
   const { db, logger, metrics } = options;
-  const prices = new PriceTable(db, options.priceRefreshMs, (error) =>
-    logger.warn({ err: error }, "price table reload failed; keeping the previous one"),
+  const prices = new RefreshingValue(
+    () => loadPriceBook(db),
+    new PriceBook([]),
+    options.priceRefreshMs,
+    (error) => logger.warn({ err: error }, "price table reload failed; keeping the previous one"),
   );
-  await prices.start();
+  const rules = new RefreshingValue<ScopedUsageRule[]>(
+    () => loadUsageRules(db),
+    [],
+    options.priceRefreshMs,
+    (error) => logger.warn({ err: error }, "usage rules reload failed; keeping the previous ones"),
+  );
+  await Promise.all([prices.start(), rules.start()]);
 
   const batcher = new UsageBatcher(
     async (rows) => {
@@ -66,7 +79,7 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
       .join("; ");
 
   const meterAndRecord = async (capture: Capture): Promise<void> => {
-    const metered = meterCapture(capture, prices.current());
+    const metered = meterCapture(capture, prices.current(), rulesFor(rules.current(), capture.serviceId));
     await batcher.add(metered.row);
     const { usage, row } = metered;
     metrics.usage.inc({ source: usage.source, parser: usage.parser ?? "none" });
@@ -126,10 +139,12 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
   return {
     worker,
     prices,
+    rules,
     async close() {
       await worker.close();
       await batcher.drain();
       prices.stop();
+      rules.stop();
     },
   };
 }

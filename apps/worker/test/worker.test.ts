@@ -237,6 +237,30 @@ describe("metering worker", () => {
     expect(failed?.attemptsMade).toBe(1);
   });
 
+  it("applies an operator's regex rule to the service it is scoped to, and only to it", async () => {
+    const name = `acme-${randomUUID().slice(0, 8)}`;
+    await db.usageRule.create({
+      data: {
+        name,
+        apiServiceId: 77n,
+        inputTokensPattern: '"tok_in":(\\d+)',
+        outputTokensPattern: '"tok_out":(\\d+)',
+      },
+    });
+    await worker.rules.reload();
+    const body = '{"result":"ok","meter":{"tok_in":12,"tok_out":3},"model":"gpt-4"}';
+    const scoped = capture({ serviceId: 77, path: "/acme/run", resBody: body });
+    const other = capture({ serviceId: 78, path: "/acme/run", resBody: body });
+    await enqueue(scoped, other);
+    const row = await rowFor(scoped.requestId);
+    expect(row.parser).toBe(`rule:${name}`);
+    expect(row.usageSource).toBe("rule");
+    expect([row.inputTokens, row.outputTokens]).toEqual([12, 3]);
+    const untouched = await rowFor(other.requestId);
+    expect(untouched.inputTokens).toBe(0);
+    await db.usageRule.delete({ where: { name } });
+  });
+
   it("writes many captures in batches and one row each", async () => {
     const captures = Array.from({ length: 300 }, () =>
       capture({ resBody: openaiChatJson("gpt-3.5-turbo", "x", { input: 2, output: 3 }) }),

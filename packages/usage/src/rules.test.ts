@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { exchange } from "../test/helpers.js";
 import { extractUsage, type UsageRule } from "./index.js";
-import { applyRules, ruleText } from "./rules.js";
+import { applyRules, checkUsageRule, ruleText } from "./rules.js";
 
 const custom: UsageRule = {
   name: "acme",
@@ -65,5 +65,19 @@ describe("regex rules", () => {
 
   it("drops digits cut at the head boundary so a split number is not read short", () => {
     expect(ruleText('{"prompt_tokens": 12', '34, "x": 1}')).toBe('{"prompt_tokens": \n34, "x": 1}');
+  });
+});
+
+describe("checkUsageRule", () => {
+  it("accepts a rule whose patterns compile and capture", () => {
+    expect(checkUsageRule({ name: "x", inputTokens: '"in":(\\d+)', model: '"m":"([^"]+)"' })).toBeNull();
+  });
+
+  it("explains what is wrong with an unusable rule", () => {
+    expect(checkUsageRule({ name: "x" })).toContain("at least one token pattern");
+    expect(checkUsageRule({ name: "x", inputTokens: "(" })).toContain("inputTokens: invalid pattern");
+    expect(checkUsageRule({ name: "x", outputTokens: "\\d+" })).toContain("no capture group");
+    // Backreferences are not RE2: patterns with catastrophic backtracking cannot be stored.
+    expect(checkUsageRule({ name: "x", totalTokens: "(a+)\\1" })).toContain("invalid pattern");
   });
 });

@@ -67,6 +67,23 @@ function compile(source: string): RE2JS | string {
   return re;
 }
 
+/**
+ * Why an operator's rule cannot be used (an invalid RE2 pattern, one without a capture group, or a rule with
+ * no token pattern), or null when it is usable. For validating rules before they are stored.
+ */
+export function checkUsageRule(rule: UsageRule): string | null {
+  const keys = ["inputTokens", "outputTokens", "totalTokens", "model"] as const;
+  if (!rule.inputTokens && !rule.outputTokens && !rule.totalTokens)
+    return "a rule needs at least one token pattern";
+  for (const key of keys) {
+    const source = rule[key];
+    if (source === undefined) continue;
+    const re = compile(source);
+    if (typeof re === "string") return `${key}: ${re}`;
+  }
+  return null;
+}
+
 /** Group 1 of the first or last match of `re` in `text`, or null. */
 function group(re: RE2JS, text: string, which: "first" | "last"): string | null {
   const m = re.matcher(text);
