@@ -90,6 +90,11 @@ export class BodyTee {
     this.decoded = null;
   }
 
+  /** Whether finishing must wait for the tee's decoder to flush. */
+  get pending(): boolean {
+    return this.decoder !== null && !this.decodeFailed;
+  }
+
   /** Finishes the capture; waits for the tee's decoder (if any) to flush. */
   async finish(): Promise<BodyCapture> {
     const decoder = this.decoder;
@@ -100,6 +105,11 @@ export class BodyTee {
         decoder.end();
       });
     }
+    return this.finishNow();
+  }
+
+  /** Finishes the capture at once; only when nothing is `pending`. */
+  finishNow(): BodyCapture {
     if (this.decoded && !this.decodeFailed) {
       const capture = this.decoded.toCapture("identity", this.encoding);
       capture.size = this.raw.size; // the wire size is what the buyer was sent

@@ -1,6 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
-import { type Capture, emptyBody } from "@tokenmeter/capture";
+import { type BodyCapture, type Capture, emptyBody } from "@tokenmeter/capture";
 import { createProxyMiddleware, proxyEventsPlugin } from "http-proxy-middleware";
 import type { Logger } from "pino";
 import { uuidv7 } from "uuidv7";
@@ -181,11 +181,11 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
         x.proxyReq?.destroy();
         x.proxyRes?.destroy();
       }
-      deps.sink.track(
-        finalize(x, res).catch((error) =>
-          logger.error({ err: (error as Error).message, requestId }, "capture failed"),
-        ),
-      );
+      try {
+        finalize(x, res);
+      } catch (error) {
+        logger.error({ err: (error as Error).message, requestId }, "capture failed");
+      }
     });
     const declared = Math.min(Number(req.headers["content-length"] ?? 0) || 0, Number.MAX_SAFE_INTEGER);
     if (declared > env.MAX_REQUEST_BYTES) {
@@ -202,7 +202,8 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
     forward(req as ExchangeRequest, res, x);
   };
 
-  const finalize = async (x: Exchange, res: ServerResponse): Promise<void> => {
+  // Most exchanges finish synchronously; only a body being decoded in the tee makes the capture wait.
+  const finalize = (x: Exchange, res: ServerResponse): void => {
     if (x.finalized) return;
     x.finalized = true;
     if (x.connectTimer) clearTimeout(x.connectTimer);
@@ -210,9 +211,23 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
     // The response closed before it finished and nothing else explains it: the buyer went away.
     if (!completed && !x.errorCode) x.errorCode = "client_aborted";
     const status = x.ownStatus ?? (res.headersSent ? res.statusCode : 499);
-    const requestBody = await x.requestTee.finish();
+    const responseTee = x.responseTee;
+    if (x.requestTee.pending || responseTee?.pending) {
+      const finishing = Promise.all([
+        x.requestTee.finish(),
+        responseTee ? responseTee.finish() : emptyBody(),
+      ]).then(
+        ([requestBody, responseBody]) => emit(x, status, requestBody, responseBody),
+        (error) => logger.error({ err: (error as Error).message, requestId: x.requestId }, "capture failed"),
+      );
+      deps.sink.track(finishing);
+      return;
+    }
+    emit(x, status, x.requestTee.finishNow(), responseTee ? responseTee.finishNow() : emptyBody());
+  };
+
+  const emit = (x: Exchange, status: number, requestBody: BodyCapture, responseBody: BodyCapture): void => {
     if (x.declaredRequestBytes !== null) requestBody.size = x.declaredRequestBytes;
-    const responseBody = x.responseTee ? await x.responseTee.finish() : emptyBody();
     const latencyMs = Math.round(performance.now() - x.startedAt);
     const contentType = x.responseContentType ?? "";
     const capture: Capture = {
