@@ -42,7 +42,7 @@ const schema = z.object({
 export type ProxyEnv = Readonly<z.infer<typeof schema>>;
 
 /** Parses the proxy's environment once; throws a message naming each bad variable. */
-export function parseProxyEnv(source: Record<string, string | undefined>): ProxyEnv {
+export function parseProxyEnv(source: Record<string, string | undefined> = process.env): ProxyEnv {
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);

@@ -2,7 +2,15 @@ import { pino } from "pino";
 import { parseProxyEnv } from "./env.js";
 import { startProxyApp } from "./proxy-app.js";
 
-const env = parseProxyEnv(process.env);
+const env = (() => {
+  try {
+    return parseProxyEnv();
+  } catch (error) {
+    // A bad configuration is a message for a person, not a stack trace.
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+})();
 const logger = pino({ level: env.LOG_LEVEL, base: { app: "proxy" } });
 const proxy = await startProxyApp(env, logger);
 logger.info(

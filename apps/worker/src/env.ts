@@ -36,7 +36,7 @@ const schema = z.object({
 export type WorkerEnv = Readonly<z.infer<typeof schema>>;
 
 /** Parses the worker's environment once; throws a message naming each bad variable. */
-export function parseWorkerEnv(source: Record<string, string | undefined>): WorkerEnv {
+export function parseWorkerEnv(source: Record<string, string | undefined> = process.env): WorkerEnv {
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);

@@ -9,7 +9,15 @@ import { startMeteringWorker } from "./metering-worker.js";
 import { createWorkerMetrics } from "./metrics.js";
 import { syncBuiltinPrices } from "./price-table.js";
 
-const env = parseWorkerEnv(process.env);
+const env = (() => {
+  try {
+    return parseWorkerEnv();
+  } catch (error) {
+    // A bad configuration is a message for a person, not a stack trace.
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+})();
 const logger = pino({ level: env.LOG_LEVEL, base: { app: "worker" } });
 const db = createDbClient({ databaseUrl: env.DATABASE_URL, poolMax: 4 });
 const metrics = createWorkerMetrics();
