@@ -64,6 +64,20 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
 
+  let closing: Promise<void> | null = null;
+  const shutdown = async (graceMs: number) => {
+    const closed = once(server, "close").catch(() => undefined);
+    server.close();
+    server.closeIdleConnections();
+    const grace = setTimeout(() => server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(grace);
+    await sink.close();
+    await queue.close().catch(() => undefined);
+    redis.disconnect();
+    await db.$disconnect();
+  };
+
   return {
     server,
     port,
@@ -72,17 +86,9 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
     metrics,
     db,
     redis,
-    async close(graceMs = 10_000) {
-      const closed = once(server, "close").catch(() => undefined);
-      server.close();
-      server.closeIdleConnections();
-      const grace = setTimeout(() => server.closeAllConnections(), graceMs);
-      await closed;
-      clearTimeout(grace);
-      await sink.close();
-      await queue.close().catch(() => undefined);
-      redis.disconnect();
-      await db.$disconnect();
+    close(graceMs = 10_000) {
+      closing ??= shutdown(graceMs);
+      return closing;
     },
   };
 }
