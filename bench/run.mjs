@@ -53,6 +53,7 @@ const BIN = {
   proxy: path.join(root, "apps/proxy/dist/main.js"),
   worker: path.join(root, "apps/worker/dist/main.js"),
   bare: path.join(root, "bench/bare-proxy.mjs"),
+  hpm: path.join(root, "bench/hpm-proxy.mjs"),
 };
 const REQUEST_BODY = JSON.stringify({
   model: "gpt-3.5-turbo",
@@ -320,6 +321,18 @@ async function main() {
     );
     await stopChild(bare.record);
 
+    // (b') node:http + http-proxy-middleware, nothing else: the ceiling of the library apps/proxy uses.
+    const hpm = await startNode("hpm-proxy", BIN.hpm, [upstream.url, "0"], {});
+    await sanityCheck("hpm proxy", `${hpm.url}/bench`, headers);
+    results.bh = await measureCounting(
+      tool,
+      "(b') http-proxy-middleware only",
+      `${hpm.url}/bench`,
+      headers,
+      watchOf([{ name: "hpm", pid: hpm.record.pid }, upstreamW]),
+    );
+    await stopChild(hpm.record);
+
     // (c) tokenmeter proxy, metering on, no worker: captures pile up in the queue.
     const spoolC = path.join(state.tmpDir, "spool-proxy");
     const proxyC = await startNode(
@@ -536,6 +549,7 @@ function printSummary(r, meta) {
   const rows = [
     ["(a) upstream direct", r.a],
     ["(b) bare node:http proxy", r.b],
+    ["(b') http-proxy-middleware only", r.bh],
     ["(c) tokenmeter, metering on", r.c],
     ["(c') tokenmeter + worker", r.cw],
   ].filter(([, x]) => x);
@@ -577,6 +591,10 @@ function proxySummary(r, meta, rows, lines) {
     `c/b = ${pct(r.c.rps / r.b.rps)}   c/a = ${pct(r.c.rps / r.a.rps)}   b/a = ${pct(r.b.rps / r.a.rps)}` +
       `   added p50 vs direct = +${(r.c.p50Ms - r.a.p50Ms).toFixed(2)} ms (bare: +${(r.b.p50Ms - r.a.p50Ms).toFixed(2)} ms)`,
   );
+  if (r.bh)
+    lines.push(
+      `b'/b = ${pct(r.bh.rps / r.b.rps)} (the library's own ceiling)   c/b' = ${pct(r.c.rps / r.bh.rps)} (what metering costs on top)`,
+    );
   lines.push(
     `headline (c) = proxy alone, worker NOT running, captures enqueued to Redis: ` +
       `${fmtInt(r.c.queue.jobs)} captures / ${fmtInt(r.c.queue.completed)} requests ${r.c.queue.ok ? "✓" : "✗"}`,

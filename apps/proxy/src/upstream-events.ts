@@ -31,12 +31,17 @@ export function attachUpstreamEvents(deps: ProxyHandlerDeps) {
         if (!socket.connecting) connected();
         else socket.once("encrypted" in socket ? "secureConnect" : "connect", connected);
       };
-      x.connectTimer = setTimeout(() => {
-        x.timedOut = true;
-        proxyReq.destroy(new Error("could not connect to the upstream in time"));
-      }, env.UPSTREAM_CONNECT_TIMEOUT_MS);
-      if (proxyReq.socket) onSocket(proxyReq.socket as Socket);
-      else proxyReq.once("socket", onSocket);
+      const socket = proxyReq.socket as Socket | null;
+      if (socket && !socket.connecting) {
+        connected(); // a kept-alive connection: nothing to time
+      } else {
+        x.connectTimer = setTimeout(() => {
+          x.timedOut = true;
+          proxyReq.destroy(new Error("could not connect to the upstream in time"));
+        }, env.UPSTREAM_CONNECT_TIMEOUT_MS);
+        if (socket) onSocket(socket);
+        else proxyReq.once("socket", onSocket);
+      }
       proxyReq.setTimeout(env.UPSTREAM_IDLE_TIMEOUT_MS, () => {
         x.timedOut = true;
         proxyReq.destroy(new Error("upstream idle timeout"));
