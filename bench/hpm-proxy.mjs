@@ -11,7 +11,7 @@ const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling:
 const proxy = createProxyMiddleware({ target: upstream, changeOrigin: true, agent, ejectPlugins: true });
 
 const server = http.createServer((req, res) => {
-  proxy(req, res, () => {
+  void proxy(req, res, () => {
     res.writeHead(502).end();
   });
 });
