@@ -102,6 +102,8 @@ export class BodyTee {
       await new Promise<void>((resolve) => {
         decoder.once("end", resolve);
         decoder.once("error", () => resolve());
+        // Abandoned mid-flush (a bomb, or too far behind): a destroyed decoder only emits "close".
+        decoder.once("close", () => resolve());
         decoder.end();
       });
     }

@@ -70,7 +70,11 @@ describe("Directory", () => {
     await sleep(120);
     expect(await dir.key(k.key)).toEqual({ keyId: 1, buyerId: 2 });
     const callsAfterFailure = state.calls;
-    for (let i = 0; i < 50; i++) expect(dir.peekKey(k.key)).toEqual({ keyId: 1, buyerId: 2 });
+    for (let i = 0; i < 50; i++) {
+      expect(dir.peekKey(k.key)).toEqual({ keyId: 1, buyerId: 2 });
+      expect(await dir.key(k.key)).toEqual({ keyId: 1, buyerId: 2 });
+    }
+    await sleep(10);
     expect(state.calls).toBe(callsAfterFailure);
   });
 
@@ -79,6 +83,15 @@ describe("Directory", () => {
     state.down = true;
     const dir = new Directory(src, 100);
     await expect(dir.key(generateApiKey().key)).rejects.toBeInstanceOf(DirectoryUnavailableError);
+  });
+
+  it("keeps real keys when a flood of made-up keys fills the cache", async () => {
+    const real = generateApiKey();
+    const { src } = source(new Map([[real.hash, { keyId: 1, buyerId: 2 }]]));
+    const dir = new Directory(src, 60_000, 1000);
+    await dir.key(real.key);
+    for (let i = 0; i < 500; i++) await dir.key(generateApiKey().key);
+    expect(dir.peekKey(real.key)).toEqual({ keyId: 1, buyerId: 2 });
   });
 
   it("refreshes a half-stale entry in the background without making the caller wait", async () => {

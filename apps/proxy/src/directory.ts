@@ -1,6 +1,7 @@
 import url from "node:url";
 import type { DbClient } from "@tokenmeter/db";
 import { hashApiKey, looksLikeApiKey } from "@tokenmeter/keys";
+import { type Entry, EntryCache } from "./entry-cache.js";
 
 /** A buyer key as the proxy needs it. */
 export interface KeyInfo {
@@ -17,11 +18,6 @@ export interface ServiceInfo {
   upstreamTarget: Readonly<url.UrlWithStringQuery>;
   upstreamHeaders: Readonly<Record<string, string>>;
   injectStreamUsage: boolean;
-}
-
-interface Entry<T> {
-  value: T | null;
-  fetchedAt: number;
 }
 
 /** Thrown when a lookup is needed and the database cannot answer (and nothing stale is cached). */
@@ -75,8 +71,8 @@ export function databaseDirectorySource(db: DbClient): DirectorySource {
  * Concurrent misses for one key share one query.
  */
 export class Directory {
-  private readonly keys = new Map<string, Entry<KeyInfo>>();
-  private readonly services = new Map<string, Entry<ServiceInfo>>();
+  private readonly keys: EntryCache<KeyInfo>;
+  private readonly services: EntryCache<ServiceInfo>;
   private readonly inflight = new Map<string, Promise<unknown>>();
   // SHA-256 per request is measurable on the hot path; the hash of a key seen recently is remembered.
   private readonly hashes = new Map<string, string>();
@@ -85,7 +81,10 @@ export class Directory {
     private readonly source: DirectorySource,
     private readonly ttlMs: number,
     private readonly maxEntries = 100_000,
-  ) {}
+  ) {
+    this.keys = new EntryCache(maxEntries, maxEntries / 10);
+    this.services = new EntryCache(maxEntries, maxEntries / 10);
+  }
 
   /** A fresh cached key, `null` for a known-bad key, or `undefined` when a lookup is needed. */
   peekKey(rawKey: string): KeyInfo | null | undefined {
@@ -125,40 +124,42 @@ export class Directory {
   }
 
   private fresh<T>(entry: Entry<T> | undefined): T | null | undefined {
-    if (!entry || Date.now() - entry.fetchedAt >= this.ttlMs) return undefined;
-    return entry.value;
+    if (!entry) return undefined;
+    const now = Date.now();
+    if ((entry.retryAt ?? 0) > now || now - entry.fetchedAt < this.ttlMs) return entry.value;
+    return undefined;
   }
 
   private halfStale<T>(entry: Entry<T>): boolean {
-    const age = Date.now() - entry.fetchedAt;
-    return age >= this.ttlMs / 2 && age < this.ttlMs;
+    const now = Date.now();
+    const age = now - entry.fetchedAt;
+    return (entry.retryAt ?? 0) <= now && age >= this.ttlMs / 2 && age < this.ttlMs;
   }
 
   // Fresh entries are served at once; past half the TTL they are refreshed in the background, so keys in
   // steady use never wait on PostgreSQL. Past the TTL a request waits for the refresh (so a revocation
-  // takes effect within the TTL) unless the refresh fails: then the stale entry is served and trusted for
-  // RETRY_AFTER_MS more, so an outage costs one slow lookup per key per second, not one per request.
+  // takes effect within the TTL) unless the refresh fails: then the stale entry is served and trusted, with
+  // no further attempt, for RETRY_AFTER_MS — an outage costs one lookup per key per second, not one per call.
   private async lookup<T>(
-    cache: Map<string, Entry<T>>,
+    cache: EntryCache<T>,
     id: string,
     flightId: string,
     fetch: () => Promise<T | null>,
   ): Promise<T | null> {
     const entry = cache.get(id);
-    if (entry && Date.now() - entry.fetchedAt < this.ttlMs / 2) return entry.value;
+    const now = Date.now();
+    if (entry && ((entry.retryAt ?? 0) > now || now - entry.fetchedAt < this.ttlMs / 2)) return entry.value;
     let flight = this.inflight.get(flightId) as Promise<T | null> | undefined;
     if (!flight) {
       flight = withTimeout(fetch(), LOOKUP_TIMEOUT_MS).then(
         (value) => {
-          if (!cache.has(id) && cache.size >= this.maxEntries)
-            cache.delete(cache.keys().next().value as string);
           cache.set(id, { value, fetchedAt: Date.now() });
           return value;
         },
         (error: unknown) => {
           const stale = cache.get(id);
           if (stale) {
-            cache.set(id, { value: stale.value, fetchedAt: Date.now() - this.ttlMs + RETRY_AFTER_MS });
+            cache.set(id, { ...stale, retryAt: Date.now() + RETRY_AFTER_MS });
             return stale.value;
           }
           throw new DirectoryUnavailableError(`lookup failed: ${(error as Error).message}`);
@@ -167,7 +168,7 @@ export class Directory {
       flight.finally(() => this.inflight.delete(flightId)).catch(() => undefined);
       this.inflight.set(flightId, flight);
     }
-    if (entry && Date.now() - entry.fetchedAt < this.ttlMs) return entry.value;
+    if (entry && now - entry.fetchedAt < this.ttlMs) return entry.value;
     return flight;
   }
 }

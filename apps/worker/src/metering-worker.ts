@@ -110,13 +110,32 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
         if (parsed.success) valid.push(parsed.data);
         else invalid.push(`captures[${i}]: ${describe(parsed.error)}`);
       });
-      await Promise.all(valid.map(meterAndRecord));
+      await recordAll(job, valid);
       if (invalid.length > 0) unrecoverable(job, invalid.slice(0, 5).join(" | "), invalid.length);
       return;
     }
     const parsed = captureSchema.safeParse(job.data);
     if (!parsed.success) return unrecoverable(job, describe(parsed.error));
-    await meterAndRecord(parsed.data);
+    await recordAll(job, [parsed.data]);
+  };
+
+  // Any failure that may pass (the database away) fails the job for a retry; rows the database can never
+  // store fail it unrecoverably, after every other row of the job has been recorded.
+  const recordAll = async (job: Job, captures: readonly Capture[]): Promise<void> => {
+    const results = await Promise.allSettled(captures.map(meterAndRecord));
+    const errors = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+    const transient = errors.find((e) => !isRowDataError(e));
+    if (transient !== undefined) throw transient;
+    if (errors.length > 0) {
+      metrics.captures.inc({ result: "unstorable" }, errors.length);
+      logger.error(
+        { jobId: job.id, rows: errors.length, err: String(errors[0]) },
+        "rows the database cannot store",
+      );
+      throw new UnrecoverableError(
+        `${errors.length} row(s) cannot be stored: ${String(errors[0]).slice(0, 300)}`,
+      );
+    }
   };
 
   const worker = new Worker(CAPTURE_QUEUE_NAME, process, {

@@ -18,13 +18,21 @@ export class RefreshingValue<T> {
   /** Loads once (failing if the first load fails) and starts refreshing. */
   async start(): Promise<void> {
     this.value = await this.load();
+    // One reload at a time: a slow database must not pile up loads, nor let an older one land last.
+    let loading = false;
     this.timer = setInterval(() => {
-      this.load().then(
-        (value) => {
-          this.value = value;
-        },
-        (error) => this.onError(error),
-      );
+      if (loading) return;
+      loading = true;
+      this.load()
+        .then(
+          (value) => {
+            this.value = value;
+          },
+          (error) => this.onError(error),
+        )
+        .finally(() => {
+          loading = false;
+        });
     }, this.refreshMs);
     this.timer.unref();
   }
