@@ -333,6 +333,29 @@ describe("end to end", () => {
     expect(workerMetrics).toMatch(/tokenmeter_worker_captures_total\{result="recorded"\} [1-9]/);
   });
 
+  it("estimates an OpenAI SDK stream made without include_usage with the model's tokenizer", async () => {
+    const client = new OpenAI({
+      apiKey: buyerKey,
+      baseURL: `${proxy.url}/${services["OpenAI Chat"]!.slug}/v1`,
+    });
+    const { data: stream, response } = await client.chat.completions
+      .create({
+        model: "gpt-4",
+        messages: [{ role: "user", content: "Hello from the fake upstream." }],
+        stream: true,
+      })
+      .withResponse();
+    for await (const _chunk of stream) {
+      // drain
+    }
+    const id = response.headers.get("x-request-id")!;
+    await waitForRows([id]);
+    const row = await db.usageLog.findUnique({ where: { requestId: id } });
+    // cl100k_base: 3 + (3 + "user" 1 + 6) in, "Hello from the fake upstream." 6 out; priced as gpt-4.
+    expect(row).toMatchObject({ usageSource: "estimated", inputTokens: 13, outputTokens: 6 });
+    expect(row?.tokenCost.toFixed(10)).toBe("0.0007500000");
+  });
+
   it("stops accepting a revoked key within the cache TTL", async () => {
     const key = await admin("POST", `/admin/buyers/${buyerId}/api-keys`, {});
     const call = () =>

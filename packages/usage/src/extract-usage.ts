@@ -1,4 +1,5 @@
 import { decodeBody } from "./decode.js";
+import { estimateOpenAiChatStream } from "./estimate.js";
 import { jsonDoc } from "./json-scan.js";
 import { anthropicMessagesParser } from "./parsers/anthropic-messages.js";
 import type { FormatParser, ParseInput } from "./parsers/format-parser.js";
@@ -32,7 +33,8 @@ const TOKEN_COUNTING = /(?:\/count_tokens|:countTokens|\/responses\/input_tokens
 
 /**
  * Extracts the token usage of one exchange: path-matched parser, then content-detected parsers, then a
- * generic JSON key search, then regex rules (the caller's, then DEFAULT_RULES). Never throws.
+ * generic JSON key search, then regex rules (the caller's, then DEFAULT_RULES), then — for an OpenAI-style
+ * stream that reported nothing — a tokenizer estimate. Never throws.
  */
 export function extractUsage(exchange: ExchangeForParsing, rules: readonly UsageRule[] = []): TokenUsage {
   try {
@@ -93,6 +95,11 @@ function extract(exchange: ExchangeForParsing, rules: readonly UsageRule[]): Tok
   // The first parser tried is the one the path or content pointed at: its reason is the useful one.
   const first = tried[0]!;
   const reason = first.error ?? "no usage found";
+  // An OpenAI-style stream without usage (no include_usage): count it with the model's tokenizer.
+  if (input.kind === "sse" && bare.endsWith("/chat/completions")) {
+    const estimate = estimateOpenAiChatStream(exchange.request?.body, input.stream, model, reason);
+    if (estimate) return estimate;
+  }
   return none(model, tried.length > 1 ? first.parser : null, invalid ? `${reason}; ${invalid}` : reason);
 }
 

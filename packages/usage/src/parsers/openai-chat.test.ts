@@ -42,7 +42,7 @@ describe("OpenAI Chat Completions", () => {
     });
   });
 
-  it("reports a stream without usage as none but keeps the model", () => {
+  it("estimates a stream without usage with the model's tokenizer and says why", () => {
     const usage = extractUsage(
       exchange({
         path,
@@ -53,12 +53,13 @@ describe("OpenAI Chat Completions", () => {
     );
     expect(usage).toMatchObject({
       model: "gpt-4o-mini-2024-07-18",
-      inputTokens: 0,
-      outputTokens: 0,
-      source: "none",
-      parser: "openai-chat-sse",
-      parseError: "stream has no usage (request lacked stream_options.include_usage)",
+      inputTokens: 3,
+      source: "estimated",
+      parser: "estimate:o200k_base",
+      parseError:
+        "stream has no usage (request lacked stream_options.include_usage); estimated with o200k_base",
     });
+    expect(usage.outputTokens).toBeGreaterThan(0);
   });
 
   it("says the stream ended early when include_usage was requested but no usage came", () => {
@@ -69,8 +70,8 @@ describe("OpenAI Chat Completions", () => {
         response: fixture("openai-chat-stream-no-usage.sse"),
       }),
     );
-    expect(usage.source).toBe("none");
-    expect(usage.parseError).toMatch(/no usage chunk/);
+    expect(usage.source).toBe("estimated");
+    expect(usage.parseError).toMatch(/no usage chunk.*; estimated with/);
   });
 
   it("detects a chat completion by content on an unknown path", () => {
