@@ -1,6 +1,5 @@
+import { createRequire } from "node:module";
 import type { BodyCapture } from "@tokenmeter/capture";
-import { countTokens as countCl100k } from "gpt-tokenizer/encoding/cl100k_base";
-import { countTokens as countO200k } from "gpt-tokenizer/encoding/o200k_base";
 import { isRecord } from "./counts.js";
 import { decodeBody } from "./decode.js";
 import type { SseStream } from "./sse.js";
@@ -16,9 +15,20 @@ export function encodingFor(model: string | null): "o200k_base" | "cl100k_base" 
 // User text may contain special-token strings ("<|endoftext|>"); they are counted as plain text.
 const PLAIN = { disallowedSpecial: new Set<string>() };
 
+type CountTokens = (text: string, options: typeof PLAIN) => number;
+const require = createRequire(import.meta.url);
+const counters = new Map<string, CountTokens>();
+
+// Each encoding costs ≈ 40 MB and ≈ 0.25 s to load: loaded on first use, as most calls report their usage.
 function count(text: string, encoding: "o200k_base" | "cl100k_base"): number {
   if (!text) return 0;
-  return encoding === "o200k_base" ? countO200k(text, PLAIN) : countCl100k(text, PLAIN);
+  let countTokens = counters.get(encoding);
+  if (!countTokens) {
+    countTokens = (require(`gpt-tokenizer/cjs/encoding/${encoding}`) as { countTokens: CountTokens })
+      .countTokens;
+    counters.set(encoding, countTokens);
+  }
+  return countTokens(text, PLAIN);
 }
 
 function contentText(content: unknown): string {
