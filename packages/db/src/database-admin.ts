@@ -76,6 +76,7 @@ export function runPrismaCli(
       [cli, ...args, "--config", path.join(PRISMA_DIR, "prisma.config.ts")],
       {
         cwd: PRISMA_DIR,
+        // The CLI child inherits the environment (PATH, HOME…); only DATABASE_URL is chosen here.
         env: { ...process.env, DATABASE_URL: databaseUrl, PRISMA_HIDE_UPDATE_MESSAGE: "1" },
         stdio: ["ignore", "pipe", "pipe"],
       },
