@@ -60,6 +60,16 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
   const viaHttp = middleware(new http.Agent(agentOptions));
   const viaHttps = middleware(new https.Agent(agentOptions));
 
+  // 413 and close: the rest of an oversized body is never read.
+  const refuseTooLarge = (res: ServerResponse, x: Exchange) => {
+    res.setHeader("connection", "close");
+    x.ownStatus = sendJsonError(
+      res,
+      "request_too_large",
+      `request body exceeds ${env.MAX_REQUEST_BYTES} bytes`,
+    );
+  };
+
   const forward = (req: ExchangeRequest, res: ServerResponse, x: Exchange) => {
     req.tmExchange = x;
     req.url = x.upstreamPath;
@@ -90,12 +100,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
           return;
         }
         for (const name of res.getHeaderNames()) if (name !== "x-request-id") res.removeHeader(name);
-        res.setHeader("connection", "close");
-        x.ownStatus = sendJsonError(
-          res,
-          "request_too_large",
-          `request body exceeds ${env.MAX_REQUEST_BYTES} bytes`,
-        );
+        refuseTooLarge(res, x);
         return;
       }
       x.requestTee.push(chunk);
@@ -191,12 +196,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
     if (declared > env.MAX_REQUEST_BYTES) {
       x.errorCode = "request_too_large";
       x.declaredRequestBytes = declared;
-      res.setHeader("connection", "close");
-      x.ownStatus = sendJsonError(
-        res,
-        "request_too_large",
-        `request body exceeds ${env.MAX_REQUEST_BYTES} bytes`,
-      );
+      refuseTooLarge(res, x);
       return;
     }
     forward(req as ExchangeRequest, res, x);
