@@ -89,7 +89,7 @@ let stopping = false;
 function stop() {
   if (stopping) return;
   stopping = true;
-  supervisor.stop().then(() => process.exit(0));
+  void supervisor.stop().then(() => process.exit(0));
 }
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);

@@ -90,7 +90,7 @@ export class KeyLimiter {
 
   /** Adds this proxy's counts to the shared per-minute counters and applies the totals. */
   async sync(now = Date.now()): Promise<void> {
-    if (!this.redis || this.redis.status !== "ready") return;
+    if (this.redis?.status !== "ready") return;
     const minute = Math.floor(now / MINUTE_MS);
     const pending = [...this.buckets].filter(([, b]) => b.unsynced > 0);
     // Idle keys' buckets are full again after a minute: forget them, so memory follows the active keys.
