@@ -79,6 +79,7 @@ beforeAll(async () => {
     REDIS_URL: inject("redisUrl"),
     QUEUE_PREFIX: `${inject("queuePrefix")}:ledger${tag}`,
     ADMIN_TOKEN: adminToken,
+    CAPTURE_SIGNING_KEY: inject("captureSigningKey"),
     PROXY_PORT: "0",
     API_PORT: "0",
     WORKER_PORT: "0",

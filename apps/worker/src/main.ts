@@ -40,6 +40,7 @@ const metering = await startMeteringWorker({
   listenDatabaseUrl: env.DATABASE_URL,
   captureRetentionDays: env.CAPTURE_RETENTION_DAYS,
   lockMs: env.WORKER_LOCK_MS,
+  signingKeys: env.CAPTURE_SIGNING_KEY,
   logger,
   metrics,
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { CAPTURE_JOB_NAME, CAPTURE_JOB_OPTIONS, CAPTURE_QUEUE_NAME, type Capture } from "@tokenmeter/capture";
+import { CAPTURE_QUEUE_NAME, type Capture, packCaptureJobs, parseSigningKeys } from "@tokenmeter/capture";
 import { createDbClient, type DbClient, notifyConfigChange } from "@tokenmeter/db";
 import { syncBuiltinPrices, unpackCapture } from "@tokenmeter/metering";
 import { Queue } from "bullmq";
@@ -35,14 +35,10 @@ const openAiJson = (modelName: string, input: number, output: number) =>
     usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output },
   });
 
+const signingKeys = parseSigningKeys(inject("captureSigningKey"));
+
 async function enqueue(...captures: Capture[]) {
-  await queue.addBulk(
-    captures.map((c) => ({
-      name: CAPTURE_JOB_NAME,
-      data: c,
-      opts: { ...CAPTURE_JOB_OPTIONS, jobId: c.requestId },
-    })),
-  );
+  await queue.addBulk(packCaptureJobs(captures, signingKeys[0]!));
 }
 
 async function rowFor(requestId: string, ms = 8000) {
@@ -86,6 +82,7 @@ beforeAll(async () => {
     listenDatabaseUrl: inject("databaseUrl"),
     logger: pino({ level: "silent" }),
     metrics,
+    signingKeys,
   });
   await worker.listening;
 });
