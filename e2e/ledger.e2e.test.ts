@@ -36,8 +36,17 @@ async function admin(method: string, url: string, body?: unknown) {
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
+/** A proxied call; a 503 auth_unavailable (a first key lookup slower than the proxy waits) is retried. */
+async function call(url: string, init: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(url, init);
+    if (res.status !== 503 || attempt === 3) return res;
+    await res.arrayBuffer();
+  }
+}
+
 async function chat(model: string, usage: string): Promise<string> {
-  const res = await fetch(`${proxy.url}/${openaiSlug}/v1/chat/completions`, {
+  const res = await call(`${proxy.url}/${openaiSlug}/v1/chat/completions`, {
     method: "POST",
     headers: {
       authorization: `Bearer ${buyerKey}`,
@@ -193,7 +202,7 @@ describe("unpriced rows, and repairing them", () => {
 
   it("re-meters a call in an unknown format once a usage rule is added", async () => {
     const started = new Date(Date.now() - 1000);
-    const res = await fetch(`${proxy.url}/${customSlug}/run`, {
+    const res = await call(`${proxy.url}/${customSlug}/run`, {
       method: "POST",
       headers: { authorization: `Bearer ${buyerKey}`, "content-type": "application/json" },
       body: "{}",
@@ -229,7 +238,7 @@ describe("unpriced rows, and repairing them", () => {
     const again = await admin("POST", "/admin/remeter", { ...window, dry_run: false });
     expect(again.body).toMatchObject({ rows_changed: 0 });
     // And a new call in that format is metered by the rule at once (the rule change was announced).
-    const next = await fetch(`${proxy.url}/${customSlug}/run`, {
+    const next = await call(`${proxy.url}/${customSlug}/run`, {
       method: "POST",
       headers: { authorization: `Bearer ${buyerKey}` },
       body: "{}",
