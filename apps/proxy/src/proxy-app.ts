@@ -67,7 +67,7 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
     signingKey,
   );
   sink.start();
-  const directory = new Directory(databaseDirectorySource(db), env.KEY_CACHE_TTL_MS);
+  const directory = new Directory(databaseDirectorySource(db, env.SECRETS_KEY), env.KEY_CACHE_TTL_MS);
 
   const server = createProxyServer({ env, directory, sink, spool, metrics, logger, redisReady });
   server.listen(env.PROXY_PORT, env.HOST);

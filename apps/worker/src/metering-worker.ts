@@ -12,7 +12,13 @@ import {
   listenForConfigChanges,
   recordUsage,
 } from "@tokenmeter/db";
-import { meterCapture, packCapture, repriceMetered, shouldRetainCapture } from "@tokenmeter/metering";
+import {
+  decodeCaptureBodies,
+  meterCapture,
+  packCapture,
+  repriceMetered,
+  shouldRetainCapture,
+} from "@tokenmeter/metering";
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { z } from "zod";
@@ -119,7 +125,8 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     }
   };
 
-  const meterAndRecord = async (capture: Capture): Promise<void> => {
+  const meterAndRecord = async (captured: Capture): Promise<void> => {
+    const capture = await decodeCaptureBodies(captured);
     const context = await config.contextFor(capture);
     let metered = meterCapture(capture, context);
     if (metered.unpricedModel) {
@@ -128,7 +135,8 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
       if (book) metered = repriceMetered(metered, book, context.service);
     }
     const keep = retentionDays > 0 && shouldRetainCapture(metered.usage, capture.response.status);
-    await batcher.add({ ...metered.row, retainedCapture: keep ? await retained(capture) : null });
+    // The capture is kept as received (bodies still compressed: smaller, and remeter decodes them the same way).
+    await batcher.add({ ...metered.row, retainedCapture: keep ? await retained(captured) : null });
     const { usage, row } = metered;
     metrics.usage.inc({ source: usage.source, parser: usage.parser ?? "none" });
     if (usage.parseError) metrics.parseFailures.inc();

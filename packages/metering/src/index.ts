@@ -3,6 +3,7 @@ export {
   shouldRetainCapture,
   unpackCapture,
 } from "./capture-retention.js";
+export { decodeCaptureBodies } from "./decode-capture.js";
 export {
   type MeteredCapture,
   type MeteringContext,

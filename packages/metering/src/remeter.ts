@@ -2,6 +2,7 @@ import type { Capture } from "@tokenmeter/capture";
 import { type DbClient, type LedgerCorrection, readLedgerRows, readRetainedCaptures } from "@tokenmeter/db";
 import type { PriceBook } from "@tokenmeter/pricing";
 import { unpackCapture } from "./capture-retention.js";
+import { decodeCaptureBodies } from "./decode-capture.js";
 import { meterCapture } from "./meter-capture.js";
 import { DEFAULT_REPAIR_CHUNK, type RepairResult, runRepair } from "./repair-run.js";
 import { DEFAULT_SERVICE_SETTINGS, type ServiceSettings } from "./service-settings.js";
@@ -63,7 +64,8 @@ export async function remeter(
       const captures: Capture[] = [];
       for (const k of kept) {
         try {
-          captures.push(await unpackCapture(k.gzip));
+          // Kept as the proxy sent it: compressed bodies are decoded off the event loop, as the worker does.
+          captures.push(await decodeCaptureBodies(await unpackCapture(k.gzip)));
         } catch {
           unreadable += 1;
         }
