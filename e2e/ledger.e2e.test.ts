@@ -89,6 +89,9 @@ beforeAll(async () => {
     QUEUE_PREFIX: `${inject("queuePrefix")}:ledger${tag}`,
     ADMIN_TOKEN: adminToken,
     CAPTURE_SIGNING_KEY: inject("captureSigningKey"),
+    SECRETS_KEY: inject("secretsKey"),
+    // The fake providers listen on loopback.
+    ALLOW_PRIVATE_UPSTREAMS: "true",
     PROXY_PORT: "0",
     API_PORT: "0",
     WORKER_PORT: "0",

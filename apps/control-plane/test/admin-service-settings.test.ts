@@ -17,7 +17,7 @@ describe("services' metering settings", () => {
     const plain = await app.admin("POST", "/admin/api-services", {
       name: "plain",
       slug: `plain-${unique()}`,
-      upstream_url: "http://127.0.0.1:9/v1",
+      upstream_url: "https://llm.example.com/v1",
     });
     expect(plain.status).toBe(201);
     const created = await readJson(plain);
@@ -28,7 +28,7 @@ describe("services' metering settings", () => {
       await app.admin("POST", "/admin/api-services", {
         name: "azure",
         slug: `azure-${unique()}`,
-        upstream_url: "http://127.0.0.1:9/openai",
+        upstream_url: "https://azure.example.com/openai",
         truncated_stream_policy: "zero",
         model_aliases: { "prod-gpt4o": "gpt-4o" },
       }),
@@ -54,7 +54,7 @@ describe("services' metering settings", () => {
     const res = await app.admin("POST", "/admin/api-services", {
       name: "bad",
       slug: `bad-${unique()}`,
-      upstream_url: "http://127.0.0.1:9/v1",
+      upstream_url: "https://llm.example.com/v1",
       ...settings,
     });
     expect(res.status).toBe(400);
