@@ -19,6 +19,7 @@ export default defineConfig({
       project("@tokenmeter/usage", "packages/usage"),
       project("@tokenmeter/pricing", "packages/pricing"),
       project("@tokenmeter/db", "packages/db"),
+      project("@tokenmeter/metering", "packages/metering"),
       project("@tokenmeter/keys", "packages/keys"),
       project("@tokenmeter/secrets", "packages/secrets"),
       project("@tokenmeter/fake-upstream", "packages/fake-upstream"),

@@ -10,6 +10,7 @@ import { requireSameOriginJson } from "./http/same-origin.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, rememberRouteBase } from "./metrics.js";
 import { adminBuyersRouter } from "./routes/admin-buyers.js";
+import { adminLedgerRouter } from "./routes/admin-ledger.js";
 import { adminPricesRouter } from "./routes/admin-prices.js";
 import { adminServicesRouter } from "./routes/admin-services.js";
 import { adminUsageRouter } from "./routes/admin-usage.js";
@@ -93,6 +94,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     adminPricesRouter(db),
     adminUsageRouter(db),
     adminUsageRulesRouter(db),
+    adminLedgerRouter(db),
   );
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -43,6 +43,8 @@ describe("admin api-services", () => {
       upstream_url: body.upstream_url,
       upstream_header_names: ["Authorization", "x-org"],
       inject_stream_usage: true,
+      truncated_stream_policy: "estimate",
+      model_aliases: {},
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });

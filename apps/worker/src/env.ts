@@ -30,8 +30,15 @@ const schema = z.object({
   BATCH_MAX_WAIT_MS: positive(10),
   /** How long a job's lock lasts; a crashed worker's jobs are taken over after about this long. */
   WORKER_LOCK_MS: positive(30_000),
-  /** How often prices and usage rules are reloaded (a change applies within this time). */
+  /**
+   * How often prices, usage rules and service settings are reloaded in any case. Changes made through the
+   * admin API are announced (PostgreSQL NOTIFY) and apply at once; this reload is the safety net.
+   */
   PRICE_REFRESH_MS: positive(5000),
+  /** Shortest time between two price re-reads for one model found without a price (negative cache). */
+  PRICE_MISS_RECHECK_MS: positive(1000),
+  /** Days the capture of a call whose usage could not be read is kept for /admin/remeter; 0 keeps none. */
+  CAPTURE_RETENTION_DAYS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(3650).default(7)),
 });
 
 /** The worker's configuration. */

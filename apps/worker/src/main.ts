@@ -1,13 +1,13 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { createDbClient } from "@tokenmeter/db";
+import { syncBuiltinPrices } from "@tokenmeter/metering";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { parseWorkerEnv } from "./env.js";
 import { createHealthServer } from "./health-server.js";
 import { startMeteringWorker } from "./metering-worker.js";
 import { createWorkerMetrics } from "./metrics.js";
-import { syncBuiltinPrices } from "./price-table.js";
 
 const env = (() => {
   try {
@@ -36,6 +36,9 @@ const metering = await startMeteringWorker({
   batchMaxRows: env.BATCH_MAX_ROWS,
   batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
   priceRefreshMs: env.PRICE_REFRESH_MS,
+  priceMissRecheckMs: env.PRICE_MISS_RECHECK_MS,
+  listenDatabaseUrl: env.DATABASE_URL,
+  captureRetentionDays: env.CAPTURE_RETENTION_DAYS,
   lockMs: env.WORKER_LOCK_MS,
   signingKeys: env.CAPTURE_SIGNING_KEY,
   logger,

@@ -5,18 +5,27 @@ import {
   captureSchema,
   openCaptureBatch,
 } from "@tokenmeter/capture";
-import { type DbClient, isRowDataError, recordUsage } from "@tokenmeter/db";
-import { PriceBook } from "@tokenmeter/pricing";
+import {
+  type ConfigListener,
+  type DbClient,
+  isRowDataError,
+  listenForConfigChanges,
+  recordUsage,
+} from "@tokenmeter/db";
+import {
+  decodeCaptureBodies,
+  meterCapture,
+  packCapture,
+  repriceMetered,
+  shouldRetainCapture,
+} from "@tokenmeter/metering";
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import { decodeCaptureBodies } from "./decode-capture.js";
-import { meterCapture } from "./meter-capture.js";
+import { CaptureExpiry } from "./capture-expiry.js";
+import { MeteringConfig } from "./metering-config.js";
 import type { WorkerMetrics } from "./metrics.js";
-import { loadPriceBook } from "./price-table.js";
-import { RefreshingValue } from "./refreshing-value.js";
 import { UsageBatcher } from "./usage-batcher.js";
-import { loadUsageRules, rulesFor, type ScopedUsageRule } from "./usage-rules.js";
 
 /** What the metering worker needs. */
 export interface MeteringWorkerOptions {
@@ -27,6 +36,14 @@ export interface MeteringWorkerOptions {
   batchMaxRows: number;
   batchMaxWaitMs: number;
   priceRefreshMs: number;
+  /** Shortest time between two price re-reads for one model found without a price (default 1 s). */
+  priceMissRecheckMs?: number;
+  /** LISTEN for announced price, rule and service changes on a dedicated connection to this database. */
+  listenDatabaseUrl?: string;
+  /** Days a capture whose usage could not be read is kept for re-metering; 0 keeps none (default 7). */
+  captureRetentionDays?: number;
+  /** How often expired captures are deleted (default 1 h). */
+  captureExpiryIntervalMs?: number;
   /** Job lock duration (and stalled-job check interval). */
   lockMs?: number;
   /** Keys whose signatures are accepted: a batch signed with none of them is rejected, never metered. */
@@ -38,8 +55,12 @@ export interface MeteringWorkerOptions {
 /** A running metering worker. */
 export interface MeteringWorker {
   worker: Worker;
-  prices: RefreshingValue<PriceBook>;
-  rules: RefreshingValue<ScopedUsageRule[]>;
+  config: MeteringConfig;
+  prices: MeteringConfig["prices"];
+  rules: MeteringConfig["rules"];
+  /** Resolves once announced changes are being listened for (at once without `listenDatabaseUrl`). */
+  listening: Promise<void>;
+  expiry: CaptureExpiry;
   close(): Promise<void>;
 }
 
@@ -50,19 +71,26 @@ export interface MeteringWorker {
  */
 export async function startMeteringWorker(options: MeteringWorkerOptions): Promise<MeteringWorker> {
   const { db, logger, metrics } = options;
-  const prices = new RefreshingValue(
-    () => loadPriceBook(db),
-    new PriceBook([]),
-    options.priceRefreshMs,
-    (error) => logger.warn({ err: error }, "price table reload failed; keeping the previous one"),
-  );
-  const rules = new RefreshingValue<ScopedUsageRule[]>(
-    () => loadUsageRules(db),
-    [],
-    options.priceRefreshMs,
-    (error) => logger.warn({ err: error }, "usage rules reload failed; keeping the previous ones"),
-  );
-  await Promise.all([prices.start(), rules.start()]);
+  const config = new MeteringConfig(db, {
+    refreshMs: options.priceRefreshMs,
+    missRecheckMs: options.priceMissRecheckMs ?? 1000,
+    onError: (what, error) => logger.warn({ err: error }, `${what} reload failed; keeping the previous ones`),
+  });
+  await config.start();
+  let listener: ConfigListener | null = null;
+  if (options.listenDatabaseUrl) {
+    listener = listenForConfigChanges({
+      databaseUrl: options.listenDatabaseUrl,
+      onChange: (topic) => {
+        metrics.configChanges.inc({ topic });
+        config.invalidate(topic);
+      },
+      onError: (error) => logger.warn({ err: error.message }, "configuration listener lost; reconnecting"),
+    });
+  }
+  const retentionDays = options.captureRetentionDays ?? 7;
+  const expiry = new CaptureExpiry(db, retentionDays, options.captureExpiryIntervalMs ?? 3_600_000, logger);
+  expiry.start();
 
   const batcher = new UsageBatcher(
     async (rows) => {
@@ -87,15 +115,32 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
       .map((i) => `${i.path.join(".")}: ${i.message}`)
       .join("; ");
 
+  // Keeping a capture must never cost its row: a failure to compress it is logged and the row written.
+  const retained = async (capture: Capture): Promise<Buffer | null> => {
+    try {
+      return await packCapture(capture);
+    } catch (error) {
+      logger.warn({ err: error, requestId: capture.requestId }, "capture could not be kept for re-metering");
+      return null;
+    }
+  };
+
   const meterAndRecord = async (captured: Capture): Promise<void> => {
     const capture = await decodeCaptureBodies(captured);
-    const metered = meterCapture(capture, prices.current(), rulesFor(rules.current(), capture.serviceId));
-    await batcher.add(metered.row);
+    const context = await config.contextFor(capture);
+    let metered = meterCapture(capture, context);
+    if (metered.unpricedModel) {
+      // A price added since the last load (and its notification missed): read the table once more.
+      const book = await config.recheckPrice(metered.unpricedModel);
+      if (book) metered = repriceMetered(metered, book, context.service);
+    }
+    const keep = retentionDays > 0 && shouldRetainCapture(metered.usage, capture.response.status);
+    // The capture is kept as received (bodies still compressed: smaller, and remeter decodes them the same way).
+    await batcher.add({ ...metered.row, retainedCapture: keep ? await retained(captured) : null });
     const { usage, row } = metered;
     metrics.usage.inc({ source: usage.source, parser: usage.parser ?? "none" });
     if (usage.parseError) metrics.parseFailures.inc();
-    if (!metered.priced && row.totalTokens > 0)
-      metrics.unpriced.inc({ model: (row.modelName ?? "").slice(0, 64) });
+    if (row.tokenCost === null) metrics.unpriced.inc({ model: metrics.unpricedModelLabel(row.modelName) });
     metrics.tokens.inc({ kind: "input" }, row.inputTokens);
     metrics.tokens.inc({ kind: "output" }, row.outputTokens);
     metrics.lagSeconds.observe((Date.now() - row.requestTimestamp.getTime()) / 1000);
@@ -166,13 +211,17 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
 
   return {
     worker,
-    prices,
-    rules,
+    config,
+    prices: config.prices,
+    rules: config.rules,
+    listening: listener ? listener.ready : Promise.resolve(),
+    expiry,
     async close() {
       await worker.close();
       await batcher.drain();
-      prices.stop();
-      rules.stop();
+      config.stop();
+      expiry.stop();
+      await listener?.close();
     },
   };
 }

@@ -1,7 +1,28 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 
+/** Most distinct `model` label values of the unpriced counter; later models are counted as "other". */
+export const UNPRICED_MODEL_LABELS = 50;
+
+/**
+ * A label value per model for the first `limit` models seen, then "other". First come rather than a moving
+ * top N: a counter's series must never move from one label to another, or rates would jump. The complete
+ * list, with counts, is `GET /admin/unpriced-models`.
+ */
+export function boundedModelLabel(limit: number): (model: string | null) => string {
+  const named = new Set<string>();
+  return (model) => {
+    const name = (model ?? "").slice(0, 64);
+    if (named.has(name)) return name;
+    if (named.size < limit && name !== "other") {
+      named.add(name);
+      return name;
+    }
+    return "other";
+  };
+}
+
 /** The worker's Prometheus metrics. */
-export function createWorkerMetrics() {
+export function createWorkerMetrics(options: { unpricedModelLabels?: number } = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "tokenmeter_worker_" });
   return {
@@ -31,8 +52,15 @@ export function createWorkerMetrics() {
     }),
     unpriced: new Counter({
       name: "tokenmeter_worker_unpriced_calls_total",
-      help: "Calls with tokens but no price for their model",
+      help: 'Calls with tokens but no price for their model (token_cost NULL); model is "other" past the label cap',
       labelNames: ["model"] as const,
+      registers: [registry],
+    }),
+    unpricedModelLabel: boundedModelLabel(options.unpricedModelLabels ?? UNPRICED_MODEL_LABELS),
+    configChanges: new Counter({
+      name: "tokenmeter_worker_config_changes_total",
+      help: "Announced configuration changes received (prices, rules, services; all = listener (re)connected)",
+      labelNames: ["topic"] as const,
       registers: [registry],
     }),
     tokens: new Counter({

@@ -10,13 +10,13 @@ import {
 } from "@tokenmeter/capture";
 import { createDbClient, type DbClient } from "@tokenmeter/db";
 import { anthropicSse, openaiChatJson } from "@tokenmeter/fake-upstream";
+import { syncBuiltinPrices } from "@tokenmeter/metering";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type MeteringWorker, startMeteringWorker } from "../src/metering-worker.js";
 import { createWorkerMetrics } from "../src/metrics.js";
-import { syncBuiltinPrices } from "../src/price-table.js";
 
 let db: DbClient;
 let queue: Queue;
@@ -122,7 +122,7 @@ describe("metering worker", () => {
     expect(row.outputTokens).toBe(500);
     expect(row.totalTokens).toBe(1500);
     // 1000 × 0.03/1K + 500 × 0.06/1K = 0.06
-    expect(row.tokenCost.toFixed(10)).toBe("0.0600000000");
+    expect(row.tokenCost?.toFixed(10)).toBe("0.0600000000");
     expect(row.modelPriceId).not.toBeNull();
     expect(row.usageSource).toBe("reported");
     expect(row.upstreamRequestId).toBeNull();
@@ -143,7 +143,7 @@ describe("metering worker", () => {
     expect(row.streamed).toBe(true);
     // claude-3-haiku has no cache rate in the seed table: cached tokens at the input rate.
     // 103 × 0.00025/1K + 40 × 0.00125/1K = 0.00002575 + 0.00005 = 0.00007575
-    expect(row.tokenCost.toFixed(10)).toBe("0.0000757500");
+    expect(row.tokenCost?.toFixed(10)).toBe("0.0000757500");
   });
 
   it("records a replayed capture once", async () => {
@@ -175,7 +175,7 @@ describe("metering worker", () => {
     const row = await rowFor(c.requestId);
     expect(row.statusCode).toBe(429);
     expect(row.totalTokens).toBe(0);
-    expect(row.tokenCost.toFixed(10)).toBe("0.0000000000");
+    expect(row.tokenCost?.toFixed(10)).toBe("0.0000000000");
   });
 
   it("records a malformed upstream body as a parse failure, not a lost call", async () => {
@@ -227,6 +227,8 @@ describe("metering worker", () => {
     const row = await rowFor(c.requestId);
     expect(row.totalTokens).toBe(10);
     expect(row.modelPriceId).toBeNull();
+    // Unpriced is NULL, never a 0 that would look like a free call.
+    expect(row.tokenCost).toBeNull();
     const rollup = await db.usageDailyRollup.findFirst({
       where: { buyerUserId: buyerId, modelName: "my-private-model" },
     });

@@ -1,5 +1,13 @@
 export { createDbClient, type DbClient, type DbClientOptions } from "./client.js";
 export {
+  CONFIG_CHANNEL,
+  type ConfigListener,
+  type ConfigListenerOptions,
+  type ConfigTopic,
+  listenForConfigChanges,
+  notifyConfigChange,
+} from "./config-changes.js";
+export {
   dropDatabase,
   ensureDatabase,
   migrateDatabase,
@@ -8,4 +16,17 @@ export {
   runPrismaCli,
 } from "./database-admin.js";
 export { Prisma } from "./generated/prisma/client.js";
+export {
+  applyLedgerCorrections,
+  type LedgerChunkQuery,
+  type LedgerCorrection,
+  type LedgerRow,
+  type LedgerTx,
+  ledgerIdRange,
+  type MeteredValues,
+  meteredValuesDiffer,
+  readLedgerChunk,
+  readLedgerRows,
+} from "./ledger-corrections.js";
+export { deleteExpiredCaptures, type RetainedCapture, readRetainedCaptures } from "./retained-captures.js";
 export { isRowDataError, type RecordUsageResult, recordUsage, type UsageRow } from "./usage-ledger.js";

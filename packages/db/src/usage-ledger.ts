@@ -21,9 +21,11 @@ export interface UsageRow {
   totalTokens: number;
   cachedInputTokens: number;
   cacheWriteTokens: number;
+  /** Subset of cacheWriteTokens written with a one-hour lifetime. */
+  cacheWrite1hTokens: number;
   reasoningTokens: number;
-  /** Exact decimal string, e.g. "0.00000025". */
-  tokenCost: string;
+  /** Exact decimal string, e.g. "0.00000025"; null when the row has tokens but no price (unpriced). */
+  tokenCost: string | null;
   modelPriceId: bigint | null;
   usageSource: string;
   parser: string | null;
@@ -31,6 +33,11 @@ export interface UsageRow {
   requestSizeBytes: number;
   responseSizeBytes: number;
   upstreamRequestId: string | null;
+  /**
+   * The gzip of the capture's JSON, kept in `usage_captures` (same statement as the row) when its usage
+   * could not be read, so /admin/remeter can parse it again. Absent or null: nothing kept.
+   */
+  retainedCapture?: Buffer | null;
 }
 
 // PostgreSQL text cannot hold NUL; a buyer-sent model name must never make a row unstorable.
@@ -57,6 +64,7 @@ const COLUMNS: ReadonlyArray<readonly [string, string, (r: UsageRow) => unknown]
   ["total_tokens", "int", (r) => r.totalTokens],
   ["cached_input_tokens", "int", (r) => r.cachedInputTokens],
   ["cache_write_tokens", "int", (r) => r.cacheWriteTokens],
+  ["cache_write_1h_tokens", "int", (r) => r.cacheWrite1hTokens],
   ["reasoning_tokens", "int", (r) => r.reasoningTokens],
   ["token_cost", "numeric", (r) => r.tokenCost],
   ["model_price_id", "bigint", (r) => (r.modelPriceId === null ? null : String(r.modelPriceId))],
@@ -69,32 +77,45 @@ const COLUMNS: ReadonlyArray<readonly [string, string, (r: UsageRow) => unknown]
 ];
 
 const columnList = COLUMNS.map(([name]) => name).join(", ");
-const unnestArgs = COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ");
+// The retained capture travels as base64 text (decoded in SQL): one more array beside the row's columns.
+const unnestArgs = [
+  ...COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`),
+  `$${COLUMNS.length + 1}::text[]`,
+].join(", ");
+const readCapture = (r: UsageRow) => (r.retainedCapture ? r.retainedCapture.toString("base64") : null);
 
-// One statement: insert the rows, skip request ids already recorded (a replayed or retried capture), and add
-// exactly the inserted rows to the daily rollups. Being one statement, rows and rollups change atomically.
-// Rollup keys are sorted so concurrent batches from several workers take row locks in the same order.
+// One statement: insert the rows, skip request ids already recorded (a replayed or retried capture), keep the
+// captures of the inserted rows that asked for it, and add exactly the inserted rows to the daily rollups.
+// Being one statement, rows, captures and rollups change atomically. Rollup keys are sorted so concurrent
+// batches from several workers take row locks in the same order. A NULL token_cost (unpriced) adds nothing
+// to the cost and one to unpriced_calls.
 const INSERT_SQL = `
 WITH input AS (
-  SELECT * FROM unnest(${unnestArgs}) AS t(${columnList})
+  SELECT * FROM unnest(${unnestArgs}) AS t(${columnList}, retained_capture)
 ), inserted AS (
   INSERT INTO usage_logs (${columnList})
   SELECT ${columnList} FROM input
   ON CONFLICT (request_id) DO NOTHING
-  RETURNING buyer_user_id, api_service_id, model_name, request_timestamp, status_code, upstream_reached,
-    input_tokens, output_tokens, total_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
-    token_cost, model_price_id, request_size_bytes, response_size_bytes
+  RETURNING request_id, buyer_user_id, api_service_id, model_name, request_timestamp, status_code,
+    upstream_reached, input_tokens, output_tokens, total_tokens, cached_input_tokens, cache_write_tokens,
+    cache_write_1h_tokens, reasoning_tokens, token_cost, model_price_id, request_size_bytes, response_size_bytes
+), kept AS (
+  INSERT INTO usage_captures (request_id, api_service_id, request_timestamp, capture)
+  SELECT i.request_id, i.api_service_id, i.request_timestamp, decode(i.retained_capture, 'base64')
+  FROM input i JOIN inserted n ON n.request_id = i.request_id
+  WHERE i.retained_capture IS NOT NULL
+  ON CONFLICT (request_id) DO NOTHING
 ), rolled AS (
   INSERT INTO usage_daily_rollups AS r (buyer_user_id, api_service_id, model_name, day, calls, error_calls,
     unpriced_calls, input_tokens, output_tokens, total_tokens, cached_input_tokens, cache_write_tokens,
-    reasoning_tokens, token_cost, request_bytes, response_bytes)
+    cache_write_1h_tokens, reasoning_tokens, token_cost, request_bytes, response_bytes)
   SELECT buyer_user_id, api_service_id, COALESCE(model_name, ''), (request_timestamp AT TIME ZONE 'UTC')::date,
     count(*),
     count(*) FILTER (WHERE status_code >= 400 OR NOT upstream_reached),
-    count(*) FILTER (WHERE model_price_id IS NULL AND total_tokens > 0),
+    count(*) FILTER (WHERE token_cost IS NULL),
     sum(input_tokens), sum(output_tokens), sum(total_tokens), sum(cached_input_tokens),
-    sum(cache_write_tokens), sum(reasoning_tokens), sum(token_cost), sum(request_size_bytes),
-    sum(response_size_bytes)
+    sum(cache_write_tokens), sum(cache_write_1h_tokens), sum(reasoning_tokens), COALESCE(sum(token_cost), 0),
+    sum(request_size_bytes), sum(response_size_bytes)
   FROM inserted
   GROUP BY 1, 2, 3, 4
   ORDER BY 1, 2, 3, 4
@@ -107,6 +128,7 @@ WITH input AS (
     total_tokens = r.total_tokens + excluded.total_tokens,
     cached_input_tokens = r.cached_input_tokens + excluded.cached_input_tokens,
     cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
+    cache_write_1h_tokens = r.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
     reasoning_tokens = r.reasoning_tokens + excluded.reasoning_tokens,
     token_cost = r.token_cost + excluded.token_cost,
     request_bytes = r.request_bytes + excluded.request_bytes,
@@ -130,7 +152,7 @@ export async function recordUsage(db: PrismaClient, rows: readonly UsageRow[]): 
   for (const row of rows) if (!unique.has(row.requestId)) unique.set(row.requestId, row);
   // Sorted, so concurrent batches holding the same ids take the unique-index locks in the same order.
   const batch = [...unique.values()].sort((a, b) => (a.requestId < b.requestId ? -1 : 1));
-  const params = COLUMNS.map(([, , read]) => batch.map(read));
+  const params = [...COLUMNS.map(([, , read]) => batch.map(read)), batch.map(readCapture)];
   const result = await db.$queryRawUnsafe<{ inserted: number }[]>(INSERT_SQL, ...params);
   const inserted = Number(result[0]?.inserted ?? 0);
   return { inserted, duplicates: rows.length - inserted };

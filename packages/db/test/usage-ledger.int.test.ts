@@ -27,6 +27,7 @@ function row(overrides: Partial<UsageRow> = {}): UsageRow {
     totalTokens: 1,
     cachedInputTokens: 0,
     cacheWriteTokens: 0,
+    cacheWrite1hTokens: 0,
     reasoningTokens: 0,
     tokenCost: "0.00000025",
     modelPriceId: 1n,
@@ -67,15 +68,15 @@ describe("recordUsage", () => {
       row({
         requestTimestamp: day,
         modelPriceId: null,
-        tokenCost: "0",
+        tokenCost: null,
         modelName: "mystery",
         totalTokens: 9,
       }),
     ];
     expect((await recordUsage(db, rows)).inserted).toBe(4);
     const stored = await db.usageLog.findUnique({ where: { requestId: rows[0]!.requestId } });
-    expect(stored?.tokenCost.toString()).toBe("2.5e-7");
-    expect(stored?.tokenCost.toFixed(10)).toBe("0.0000002500");
+    expect(stored?.tokenCost?.toString()).toBe("2.5e-7");
+    expect(stored?.tokenCost?.toFixed(10)).toBe("0.0000002500");
     const rollups = await db.usageDailyRollup.findMany({
       where: { buyerUserId: buyerId, apiServiceId: serviceId, day: new Date("2026-04-02") },
       orderBy: { modelName: "asc" },
@@ -87,6 +88,49 @@ describe("recordUsage", () => {
     expect(haiku.tokenCost.toFixed(10)).toBe("0.0000007500");
     expect(haiku.totalTokens).toBe(3n);
     expect(rollups[1]!.unpricedCalls).toBe(1n);
+    // An unpriced row adds nothing to the cost: NULL, not 0, and the rollup's sum stays a number.
+    expect(rollups[1]!.tokenCost.toFixed(10)).toBe("0.0000000000");
+    const mystery = await db.usageLog.findUnique({ where: { requestId: rows[3]!.requestId } });
+    expect(mystery?.tokenCost).toBeNull();
+  });
+
+  it("counts a priced-at-zero row as priced, and sums the one-hour cache writes", async () => {
+    const day = new Date("2026-04-03T12:00:00Z");
+    const free = row({ requestTimestamp: day, modelName: "free-model", tokenCost: "0", totalTokens: 5 });
+    const cached = row({
+      requestTimestamp: day,
+      modelName: "free-model",
+      tokenCost: "0",
+      inputTokens: 30,
+      totalTokens: 30,
+      cacheWriteTokens: 20,
+      cacheWrite1hTokens: 15,
+    });
+    await recordUsage(db, [free, cached]);
+    const rollup = await db.usageDailyRollup.findFirst({
+      where: { buyerUserId: buyerId, apiServiceId: serviceId, day: new Date("2026-04-03") },
+    });
+    expect(rollup?.unpricedCalls).toBe(0n);
+    expect(rollup?.cacheWriteTokens).toBe(20n);
+    expect(rollup?.cacheWrite1hTokens).toBe(15n);
+    const stored = await db.usageLog.findUnique({ where: { requestId: cached.requestId } });
+    expect(stored?.cacheWrite1hTokens).toBe(15);
+  });
+
+  it("keeps the capture of a row that asked for it, in the same statement, and only for new rows", async () => {
+    const kept = row({ usageSource: "none", retainedCapture: Buffer.from([0x1f, 0x8b, 0, 1, 2, 255]) });
+    const plain = row();
+    expect((await recordUsage(db, [kept, plain])).inserted).toBe(2);
+    const stored = await db.usageCapture.findMany({
+      where: { requestId: { in: [kept.requestId, plain.requestId] } },
+    });
+    expect(stored).toHaveLength(1);
+    expect(Buffer.from(stored[0]!.capture)).toEqual(Buffer.from([0x1f, 0x8b, 0, 1, 2, 255]));
+    expect(stored[0]!.requestTimestamp).toEqual(kept.requestTimestamp);
+    // A replay of an already recorded row keeps nothing new (the row was not inserted again).
+    await db.usageCapture.delete({ where: { requestId: kept.requestId } });
+    expect((await recordUsage(db, [kept])).inserted).toBe(0);
+    expect(await db.usageCapture.count({ where: { requestId: kept.requestId } })).toBe(0);
   });
 
   it("files a call on the UTC day it was received", async () => {

@@ -1,4 +1,4 @@
-import { type DbClient, Prisma } from "@tokenmeter/db";
+import { type DbClient, notifyConfigChange, Prisma } from "@tokenmeter/db";
 import express, { type Router } from "express";
 import { z } from "zod";
 import { ApiError } from "../errors.js";
@@ -49,7 +49,10 @@ const isUniqueViolation = (error: unknown) =>
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** `/admin/model-prices`: custom price versions (each PUT adds one) and the list of all versions. */
+/**
+ * `/admin/model-prices`: custom price versions (each PUT adds one) and the list of all versions. A version
+ * applies to calls received at or after its `effective_from` (past or future); workers are told at once.
+ */
 export function adminPricesRouter(db: DbClient): Router {
   const router = express.Router();
 
@@ -68,8 +71,13 @@ export function adminPricesRouter(db: DbClient): Router {
     // the time, two quick PUTs may land in the same millisecond: retry with a later "now".
     for (let attempt = 0; ; attempt++) {
       try {
-        const row = await db.modelPrice.create({
-          data: { ...data, effectiveFrom: body.effective_from ?? new Date() },
+        // The announcement commits with the price: every worker reloads before metering its next call.
+        const row = await db.$transaction(async (tx) => {
+          const created = await tx.modelPrice.create({
+            data: { ...data, effectiveFrom: body.effective_from ?? new Date() },
+          });
+          await notifyConfigChange(tx, "prices");
+          return created;
         });
         res.status(201).json(renderPrice(row));
         return;

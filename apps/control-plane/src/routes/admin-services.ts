@@ -1,4 +1,5 @@
-import { type DbClient, Prisma } from "@tokenmeter/db";
+import { type DbClient, notifyConfigChange, Prisma } from "@tokenmeter/db";
+import { modelAliasesSchema, TRUNCATED_STREAM_POLICIES } from "@tokenmeter/metering";
 import type { SecretsKeyring } from "@tokenmeter/secrets";
 import express, { type Router } from "express";
 import { z } from "zod";
@@ -43,6 +44,7 @@ const headersSchema = z
   .refine((headers) => Object.keys(headers).length <= 50, "at most 50 headers");
 
 const nameSchema = z.string().trim().min(1).max(200);
+const policySchema = z.enum(TRUNCATED_STREAM_POLICIES as ["estimate", "zero"]);
 
 const createSchema = z.object({
   name: nameSchema,
@@ -50,6 +52,8 @@ const createSchema = z.object({
   upstream_url: upstreamUrlSchema,
   upstream_headers: headersSchema.optional(),
   inject_stream_usage: z.boolean().optional(),
+  truncated_stream_policy: policySchema.optional(),
+  model_aliases: modelAliasesSchema.optional(),
 });
 
 const patchSchema = z
@@ -58,6 +62,8 @@ const patchSchema = z
     upstream_url: upstreamUrlSchema.optional(),
     upstream_headers: headersSchema.optional(),
     inject_stream_usage: z.boolean().optional(),
+    truncated_stream_policy: policySchema.optional(),
+    model_aliases: modelAliasesSchema.optional(),
   })
   .refine((body) => Object.values(body).some((v) => v !== undefined), "nothing to update");
 
@@ -66,6 +72,8 @@ type ServiceRow = CredentialColumns & {
   name: string;
   upstreamUrl: string;
   injectStreamUsage: boolean;
+  truncatedStreamPolicy: string;
+  modelAliases: Prisma.JsonValue;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -87,6 +95,8 @@ export function renderService(row: ServiceRow, keyring: SecretsKeyring) {
     upstream_url: row.upstreamUrl,
     upstream_header_names: headerNames(row, keyring),
     inject_stream_usage: row.injectStreamUsage,
+    truncated_stream_policy: row.truncatedStreamPolicy,
+    model_aliases: row.modelAliases,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
@@ -110,14 +120,21 @@ export function adminServicesRouter(db: DbClient, options: ServiceRoutesOptions)
     const body = parseWith(createSchema, req.body);
     await checkTarget(body.upstream_url);
     try {
-      const row = await db.apiService.create({
-        data: {
-          name: body.name,
-          slug: body.slug,
-          upstreamUrl: body.upstream_url,
-          ...credentialColumns(body.upstream_headers ?? {}, keyring, body.slug),
-          injectStreamUsage: body.inject_stream_usage ?? false,
-        },
+      const row = await db.$transaction(async (tx) => {
+        const created = await tx.apiService.create({
+          data: {
+            name: body.name,
+            slug: body.slug,
+            upstreamUrl: body.upstream_url,
+            ...credentialColumns(body.upstream_headers ?? {}, keyring, body.slug),
+            injectStreamUsage: body.inject_stream_usage ?? false,
+            truncatedStreamPolicy: body.truncated_stream_policy ?? "estimate",
+            modelAliases: body.model_aliases ?? {},
+          },
+        });
+        // Workers meter with each service's policy and aliases: tell them with the commit.
+        await notifyConfigChange(tx, "services");
+        return created;
       });
       res.status(201).json(render(row));
     } catch (error) {
@@ -151,15 +168,21 @@ export function adminServicesRouter(db: DbClient, options: ServiceRoutesOptions)
       body.upstream_headers === undefined
         ? {}
         : credentialColumns(body.upstream_headers, keyring, existing.slug);
-    const { count } = await db.apiService.updateMany({
-      where: { id },
-      data: {
-        name: body.name,
-        upstreamUrl: body.upstream_url,
-        ...credentials,
-        injectStreamUsage: body.inject_stream_usage,
-        updatedAt: new Date(),
-      },
+    const count = await db.$transaction(async (tx) => {
+      const updated = await tx.apiService.updateMany({
+        where: { id },
+        data: {
+          name: body.name,
+          upstreamUrl: body.upstream_url,
+          ...credentials,
+          injectStreamUsage: body.inject_stream_usage,
+          truncatedStreamPolicy: body.truncated_stream_policy,
+          modelAliases: body.model_aliases,
+          updatedAt: new Date(),
+        },
+      });
+      if (updated.count > 0) await notifyConfigChange(tx, "services");
+      return updated.count;
     });
     const row = count ? await db.apiService.findUnique({ where: { id } }) : null;
     if (!row) throw new ApiError("not_found", "api service not found");

@@ -1,4 +1,4 @@
-import type { DbClient } from "@tokenmeter/db";
+import { type DbClient, notifyConfigChange } from "@tokenmeter/db";
 import { checkUsageRule } from "@tokenmeter/usage";
 import express, { type Router } from "express";
 import { z } from "zod";
@@ -46,8 +46,8 @@ const renderRule = (r: RuleRow) => ({
 
 /**
  * `/admin/usage-rules`: operators' regex rules (RE2 syntax, one capture group each) for responses no parser
- * understands. Tried after the built-in parsers, oldest first; the worker picks changes up within
- * PRICE_REFRESH_MS. A rule that does not compile is refused here, never stored.
+ * understands. Tried after the built-in parsers, oldest first; workers are told of a change at once. A rule
+ * that does not compile is refused here, never stored.
  */
 export function adminUsageRulesRouter(db: DbClient): Router {
   const router = express.Router();
@@ -79,7 +79,11 @@ export function adminUsageRulesRouter(db: DbClient): Router {
       enabled: body.enabled ?? true,
     };
     const existing = await db.usageRule.findUnique({ where: { name }, select: { id: true } });
-    const row = await db.usageRule.upsert({ where: { name }, create: { name, ...data }, update: data });
+    const row = await db.$transaction(async (tx) => {
+      const saved = await tx.usageRule.upsert({ where: { name }, create: { name, ...data }, update: data });
+      await notifyConfigChange(tx, "rules");
+      return saved;
+    });
     res.status(existing ? 200 : 201).json(renderRule(row));
   });
 
@@ -90,7 +94,11 @@ export function adminUsageRulesRouter(db: DbClient): Router {
 
   router.delete("/usage-rules/:name", async (req, res) => {
     const name = parseWith(nameSchema, req.params.name);
-    const { count } = await db.usageRule.deleteMany({ where: { name } });
+    const count = await db.$transaction(async (tx) => {
+      const deleted = await tx.usageRule.deleteMany({ where: { name } });
+      if (deleted.count > 0) await notifyConfigChange(tx, "rules");
+      return deleted.count;
+    });
     if (count === 0) throw new ApiError("not_found", "usage rule not found");
     res.status(204).end();
   });

@@ -40,9 +40,11 @@ const renderLog = (row: LogRow) => ({
   total_tokens: row.totalTokens,
   cached_input_tokens: row.cachedInputTokens,
   cache_write_tokens: row.cacheWriteTokens,
+  cache_write_1h_tokens: row.cacheWrite1hTokens,
   reasoning_tokens: row.reasoningTokens,
-  token_cost: costNumber(row.tokenCost.toString()),
-  token_cost_exact: decimalString(row.tokenCost),
+  // null: the row has tokens and no price (see GET /admin/unpriced-models and POST /admin/reprice).
+  token_cost: row.tokenCost === null ? null : costNumber(row.tokenCost.toString()),
+  token_cost_exact: row.tokenCost === null ? null : decimalString(row.tokenCost),
   model_price_id: row.modelPriceId === null ? null : idJson(row.modelPriceId),
   usage_source: row.usageSource,
   parser: row.parser,

@@ -1,0 +1,119 @@
+import type { Capture } from "@tokenmeter/capture";
+import type { ConfigTopic, DbClient } from "@tokenmeter/db";
+import {
+  DEFAULT_SERVICE_SETTINGS,
+  loadPriceBook,
+  loadServiceSettings,
+  loadUsageRules,
+  type MeteringContext,
+  rulesFor,
+  type ScopedUsageRule,
+  type ServiceSettings,
+} from "@tokenmeter/metering";
+import { PriceBook } from "@tokenmeter/pricing";
+import { RecheckLimiter } from "./recheck-limiter.js";
+import { RefreshingValue } from "./refreshing-value.js";
+
+/** How the worker keeps what metering reads up to date. */
+export interface MeteringConfigOptions {
+  /** Periodic reload of everything (the safety net behind notifications). */
+  refreshMs: number;
+  /** Shortest time between two re-reads for the same missing model or service (the negative cache). */
+  missRecheckMs: number;
+  onError: (what: string, error: unknown) => void;
+}
+
+/**
+ * Prices, operators' rules and services' settings as the worker meters with them. A change announced by the
+ * control plane (`invalidate`) is loaded before the next capture is metered; a model without a price or an
+ * unknown service makes one re-read per interval before the row is written as it is.
+ */
+export class MeteringConfig {
+  readonly prices: RefreshingValue<PriceBook>;
+  readonly rules: RefreshingValue<ScopedUsageRule[]>;
+  readonly services: RefreshingValue<Map<number, ServiceSettings>>;
+  private readonly misses: RecheckLimiter;
+
+  constructor(
+    db: DbClient,
+    private readonly options: MeteringConfigOptions,
+  ) {
+    const warn = (what: string) => (error: unknown) => options.onError(what, error);
+    this.prices = new RefreshingValue(
+      () => loadPriceBook(db),
+      new PriceBook([]),
+      options.refreshMs,
+      warn("prices"),
+    );
+    this.rules = new RefreshingValue<ScopedUsageRule[]>(
+      () => loadUsageRules(db),
+      [],
+      options.refreshMs,
+      warn("usage rules"),
+    );
+    this.services = new RefreshingValue(
+      () => loadServiceSettings(db),
+      new Map(),
+      options.refreshMs,
+      warn("service settings"),
+    );
+    this.misses = new RecheckLimiter(options.missRecheckMs);
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.prices.start(), this.rules.start(), this.services.start()]);
+  }
+
+  stop(): void {
+    this.prices.stop();
+    this.rules.stop();
+    this.services.stop();
+  }
+
+  /** A change was announced ("all": the listener (re)connected and may have missed some). */
+  invalidate(topic: ConfigTopic | "all"): void {
+    if (topic === "prices" || topic === "all") this.prices.invalidate();
+    if (topic === "rules" || topic === "all") this.rules.invalidate();
+    if (topic === "services" || topic === "all") this.services.invalidate();
+  }
+
+  /** What metering this capture reads, with every announced change applied. */
+  async contextFor(capture: Capture): Promise<MeteringContext & { service: ServiceSettings }> {
+    const [prices, rules, service] = await Promise.all([
+      this.prices.fresh(),
+      this.rules.fresh(),
+      this.serviceSettings(capture.serviceId),
+    ]);
+    return { prices, rules: rulesFor(rules, capture.serviceId), service };
+  }
+
+  /**
+   * After a model was found without a price: re-reads the prices once per interval for that model and
+   * returns the new book, or null when it was re-read recently (the row is then written unpriced).
+   */
+  async recheckPrice(model: string): Promise<PriceBook | null> {
+    const missedAt = performance.now();
+    try {
+      const reread = await this.misses.recheck(`model:${model.toLowerCase()}`, () =>
+        this.prices.loadedSince(missedAt),
+      );
+      return reread ? this.prices.current() : null;
+    } catch (error) {
+      this.options.onError("prices", error);
+      return null;
+    }
+  }
+
+  private async serviceSettings(serviceId: number): Promise<ServiceSettings> {
+    const known = (await this.services.fresh()).get(serviceId);
+    if (known) return known;
+    // A service created since the last load: read once (per interval) before metering with the defaults.
+    const missedAt = performance.now();
+    try {
+      await this.misses.recheck(`service:${serviceId}`, () => this.services.loadedSince(missedAt));
+    } catch (error) {
+      this.options.onError("service settings", error);
+    }
+    return this.services.current().get(serviceId) ?? DEFAULT_SERVICE_SETTINGS;
+  }
+}

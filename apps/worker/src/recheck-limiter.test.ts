@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { RecheckLimiter } from "./recheck-limiter.js";
+
+describe("RecheckLimiter", () => {
+  it("re-reads once per key per interval; callers during the re-read wait for it", async () => {
+    const limiter = new RecheckLimiter(60_000);
+    let reads = 0;
+    let release: () => void = () => {};
+    const reread = () =>
+      new Promise<void>((resolve) => {
+        reads += 1;
+        release = resolve;
+      });
+    const first = limiter.recheck("model:x", reread);
+    const second = limiter.recheck("model:x", reread);
+    release();
+    expect(await Promise.all([first, second])).toEqual([true, true]);
+    expect(await limiter.recheck("model:x", reread)).toBe(false);
+    expect(reads).toBe(1);
+    const other = limiter.recheck("model:y", reread);
+    release();
+    expect(await other).toBe(true);
+    expect(reads).toBe(2);
+  });
+
+  it("re-reads again once the interval has passed", async () => {
+    const limiter = new RecheckLimiter(0);
+    let reads = 0;
+    const reread = async () => {
+      reads += 1;
+    };
+    await limiter.recheck("k", reread);
+    await new Promise((r) => setTimeout(r, 2));
+    await limiter.recheck("k", reread);
+    expect(reads).toBe(2);
+  });
+});
