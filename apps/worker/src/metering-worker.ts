@@ -42,7 +42,10 @@ export interface MeteringWorker {
 export async function startMeteringWorker(options: MeteringWorkerOptions): Promise<MeteringWorker> {
   const { db, logger, metrics } = options;
   const prices = new RefreshingValue(
-    () => loadPriceBook(db),
+    () =>
+      loadPriceBook(db, (id, message) =>
+        logger.warn({ modelPriceId: String(id), err: message }, "price row left out: malformed"),
+      ),
     new PriceBook([]),
     options.priceRefreshMs,
     (error) => logger.warn({ err: error }, "price table reload failed; keeping the previous one"),

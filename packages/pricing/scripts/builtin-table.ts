@@ -73,7 +73,8 @@ export function perThousand(value: number): string {
     throw new Error(`not a price: ${String(value)}`);
   }
   const rate = new Decimal(String(value)).dividedBy(1000);
-  if (rate.decimalPlaces() > 10) throw new Error(`${String(value)} per million has over 10 decimal places per 1K`);
+  if (rate.decimalPlaces() > 10)
+    throw new Error(`${String(value)} per million has over 10 decimal places per 1K`);
   return rate.toFixed();
 }
 
@@ -112,7 +113,8 @@ function convertPrices(prices: LibraryPrice): (GeneratedRates & { tiers?: Genera
   for (const value of values.values()) {
     if (typeof value === "number") continue;
     for (const tier of value.tiers) {
-      if (!Number.isSafeInteger(tier.start) || tier.start <= 0) throw new Error(`bad tier start ${tier.start}`);
+      if (!Number.isSafeInteger(tier.start) || tier.start <= 0)
+        throw new Error(`bad tier start ${tier.start}`);
       thresholds.add(tier.start);
     }
   }
@@ -135,7 +137,9 @@ function versionsOf(model: ModelInfo): { versions: GeneratedVersion[]; timeOfDay
     const constraint = entry.constraint;
     if (constraint === undefined || constraint.type === "start_date") {
       const from =
-        constraint === undefined ? UNDATED_EFFECTIVE_FROM : new Date(`${constraint.start_date}T00:00:00Z`).toISOString();
+        constraint === undefined
+          ? UNDATED_EFFECTIVE_FROM
+          : new Date(`${constraint.start_date}T00:00:00Z`).toISOString();
       if (rates === null) continue;
       const previous = versions[versions.length - 1];
       if (previous !== undefined && previous.from >= from) throw new Error(`${model.id}: dates out of order`);
@@ -143,7 +147,8 @@ function versionsOf(model: ModelInfo): { versions: GeneratedVersion[]; timeOfDay
     } else {
       timeOfDay = true;
       const previous = versions.pop();
-      if (previous === undefined || rates === null) throw new Error(`${model.id}: daily window without a base`);
+      if (previous === undefined || rates === null)
+        throw new Error(`${model.id}: daily window without a base`);
       versions.push({ from: previous.from, ...rates });
     }
   }
@@ -155,9 +160,10 @@ function namesOf(provider: Provider, model: ModelInfo): string[] {
   const raw = [model.id.replace(REGIONAL_ID, ""), ...literals(model.match)];
   const names = new Set<string>();
   for (const literal of raw) {
-    // Only a name the database itself would price with this model (its first matching rule) is taken.
-    const routed = provider.models.find((m) => matches(m.match, literal));
-    if (routed !== model && !(literal === model.id.replace(REGIONAL_ID, "") && routed === undefined)) continue;
+    // Only a name the database itself prices with this model (its first matching rule) is taken. Bedrock's
+    // in-region rules name the region ("us.amazon.nova-2-lite"), which normalised names drop.
+    const routes = (name: string) => provider.models.find((m) => matches(m.match, name)) === model;
+    if (!routes(literal) && !(provider.id === "aws" && routes(`us.${literal}`))) continue;
     const name = normaliseModelName(literal);
     // Fine-tune rules are prefixes of whole families of ids; fine-tunes stay for the operator to price.
     if (!CLEAN_NAME.test(name) || name.startsWith("ft:")) continue;
@@ -235,7 +241,9 @@ export function buildBuiltinTable(
         } else if (holder.provider === "seed") {
           mergeSeedCacheRates(holder, model);
         } else if (holder !== model) {
-          report.namesLostToEarlierProvider.push(`${name} (${provider.id}/${info.id} → ${holder.provider}/${holder.id})`);
+          report.namesLostToEarlierProvider.push(
+            `${name} (${provider.id}/${info.id} → ${holder.provider}/${holder.id})`,
+          );
         }
       }
       if (model.names.length === 0) continue;
@@ -257,7 +265,8 @@ export function buildBuiltinTable(
   // A model all of whose names another entry prices identically needs no entry of its own.
   const kept = models.filter((m) => m.names.length > 0);
   report.modelsPerProvider = {};
-  for (const m of kept) report.modelsPerProvider[m.provider] = (report.modelsPerProvider[m.provider] ?? 0) + 1;
+  for (const m of kept)
+    report.modelsPerProvider[m.provider] = (report.modelsPerProvider[m.provider] ?? 0) + 1;
   return { models: kept, report };
 }
 
@@ -300,7 +309,14 @@ function mergeSeedCacheRates(seed: GeneratedModel & { names: string[] }, library
   const { cached, cacheWrite, cacheWrite1h } = current;
   if (cached === undefined && cacheWrite === undefined && cacheWrite1h === undefined) return;
   Object.assign(seed, {
-    versions: [{ ...base, ...(cached && { cached }), ...(cacheWrite && { cacheWrite }), ...(cacheWrite1h && { cacheWrite1h }) }],
+    versions: [
+      {
+        ...base,
+        ...(cached && { cached }),
+        ...(cacheWrite && { cacheWrite }),
+        ...(cacheWrite1h && { cacheWrite1h }),
+      },
+    ],
     origin: `seed document; cache rates from ${library.origin}`,
   });
 }

@@ -9,7 +9,9 @@ writeFileSync(target, renderGeneratedPrices(models, PRICE_DATABASE_SOURCE));
 
 const total = Object.values(report.modelsPerProvider).reduce((a, b) => a + b, 0);
 console.log(`wrote ${target.pathname}: ${total} models (the seed's and ${PRICE_DATABASE_SOURCE}'s)`);
-console.log(`models per provider: ${JSON.stringify(report.modelsPerProvider)}; names: ${report.namesTaken} (${report.redundantNames} dated names left to the snapshot rule)`);
+console.log(
+  `models per provider: ${JSON.stringify(report.modelsPerProvider)}; names: ${report.namesTaken} (${report.redundantNames} dated names left to the snapshot rule)`,
+);
 console.log(`without token prices (skipped): ${report.unpricedModels.join(", ") || "none"}`);
 console.log(`standard-hours rate only: ${report.timeOfDayModels.join(", ") || "none"}`);
 console.log(`names kept by an earlier provider: ${report.namesLostToEarlierProvider.length}`);

@@ -50,9 +50,12 @@ describe("computeCost", () => {
       outputTokens: 100,
     });
     // 1000 uncached × 0.003 + 1000 × 0.0003 + 1000 × 0.00375 + 100 × 0.015, /1000
-    expect(computeCost(counts, price("m", "0.003", "0.015", { cached: "0.0003", cacheWrite: "0.00375" })).toFixed()).toBe(
-      "0.00855",
-    );
+    expect(
+      computeCost(
+        counts,
+        price("m", "0.003", "0.015", { cached: "0.0003", cacheWrite: "0.00375" }),
+      ).toFixed(),
+    ).toBe("0.00855");
     // without cache rates everything input-side is 3000 × 0.003
     expect(computeCost(counts, price("m", "0.003", "0.015")).toFixed()).toBe("0.0105");
   });
@@ -118,7 +121,11 @@ describe("computeCost", () => {
   });
 
   it("charges 1-hour cache writes at the 1-hour rate and 5-minute writes at the cache-write rate", () => {
-    const p = price("m", "0.003", "0.015", { cached: "0.0003", cacheWrite: "0.00375", cacheWrite1h: "0.006" });
+    const p = price("m", "0.003", "0.015", {
+      cached: "0.0003",
+      cacheWrite: "0.00375",
+      cacheWrite1h: "0.006",
+    });
     const counts = tokens({ inputTokens: 10_000, cacheWriteTokens: 3000, cacheWrite1hTokens: 1000 });
     // 7000 × 0.003 + 2000 × 0.00375 + 1000 × 0.006, /1000
     expect(computeCost(counts, p).toFixed()).toBe("0.0345");
@@ -175,7 +182,12 @@ describe("computeCost", () => {
         cacheWrite1h: "2",
         tiers: [tier(100, "3", "3", { cacheWrite: "5" })],
       });
-      const counts = tokens({ inputTokens: 101, cachedInputTokens: 1, cacheWriteTokens: 100, cacheWrite1hTokens: 50 });
+      const counts = tokens({
+        inputTokens: 101,
+        cachedInputTokens: 1,
+        cacheWriteTokens: 100,
+        cacheWrite1hTokens: 50,
+      });
       // cached 1 × 3 (tier input) + 50 × 5 + 50 × 5 (1h → tier write rate), /1000
       expect(computeCost(counts, p).toFixed()).toBe("0.503");
     });
@@ -190,16 +202,24 @@ describe("computeCost", () => {
 
     it("prices Gemini 2.5 Pro's long context from the built-in table", () => {
       const p = builtin("models/gemini-2.5-pro");
-      const short = computeCost(tokens({ inputTokens: 200_000, cachedInputTokens: 100_000, outputTokens: 1000 }), p);
+      const short = computeCost(
+        tokens({ inputTokens: 200_000, cachedInputTokens: 100_000, outputTokens: 1000 }),
+        p,
+      );
       // 100000 × 0.00125 + 100000 × 0.000125 + 1000 × 0.01
       expect(short.toFixed()).toBe("0.1475");
-      const long = computeCost(tokens({ inputTokens: 200_001, cachedInputTokens: 100_000, outputTokens: 1000 }), p);
+      const long = computeCost(
+        tokens({ inputTokens: 200_001, cachedInputTokens: 100_000, outputTokens: 1000 }),
+        p,
+      );
       // 100001 × 0.0025 + 100000 × 0.00025 + 1000 × 0.015
       expect(long.toFixed()).toBe("0.2900025");
     });
 
     it("rejects a tier with a malformed rate", () => {
-      const p = price("m", "1", "1", { tiers: [{ ...tier(10, "1", "1"), usdPer1kOutputTokens: new Decimal(-1) }] });
+      const p = price("m", "1", "1", {
+        tiers: [{ ...tier(10, "1", "1"), usdPer1kOutputTokens: new Decimal(-1) }],
+      });
       expect(() => computeCost(tokens({ inputTokens: 11 }), p)).toThrow(/tiers\[>10\]\.usdPer1kOutputTokens/);
       expect(computeCost(tokens({ inputTokens: 10 }), p).toFixed()).toBe("0.01");
     });
@@ -208,7 +228,9 @@ describe("computeCost", () => {
   it("rejects a negative or fractional 1-hour cache-write count", () => {
     const p = price("m", "1", "1");
     for (const bad of [-1, 0.5]) {
-      expect(() => computeCost(tokens({ cacheWriteTokens: 1, cacheWrite1hTokens: bad }), p)).toThrow(PricingError);
+      expect(() => computeCost(tokens({ cacheWriteTokens: 1, cacheWrite1hTokens: bad }), p)).toThrow(
+        PricingError,
+      );
     }
   });
 });

@@ -9,7 +9,12 @@ import type { ModelPrice, PriceTier, TokenCounts } from "./types.js";
 const Exact = Decimal.clone({ precision: 1e9 });
 const PER_TOKEN = new Exact("0.001");
 
-type CountField = "inputTokens" | "cachedInputTokens" | "cacheWriteTokens" | "outputTokens" | "reasoningTokens";
+type CountField =
+  | "inputTokens"
+  | "cachedInputTokens"
+  | "cacheWriteTokens"
+  | "outputTokens"
+  | "reasoningTokens";
 
 function tokenCount(tokens: TokenCounts, field: CountField | "cacheWrite1hTokens"): Decimal {
   const n = field === "cacheWrite1hTokens" ? (tokens.cacheWrite1hTokens ?? 0) : tokens[field];

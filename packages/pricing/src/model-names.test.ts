@@ -45,16 +45,18 @@ describe("normaliseModelName", () => {
         "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0",
       ),
     ).toBe("anthropic.claude-3-haiku-20240307-v1:0");
-    expect(normaliseModelName("arn%3Aaws%3Abedrock%3Aus-east-1%3A%3Afoundation-model%2Famazon.nova-lite-v1%3A0")).toBe(
-      "amazon.nova-lite-v1:0",
-    );
+    expect(
+      normaliseModelName("arn%3Aaws%3Abedrock%3Aus-east-1%3A%3Afoundation-model%2Famazon.nova-lite-v1%3A0"),
+    ).toBe("amazon.nova-lite-v1:0");
     expect(normaliseModelName("bad%E0%A4%A")).toBe("bad%e0%a4%a");
   });
 
   it("strips gateway prefixes of hosted providers but keeps organisation ids", () => {
     expect(normaliseModelName("groq/llama-3.3-70b-versatile")).toBe("llama-3.3-70b-versatile");
     expect(normaliseModelName("x-ai/grok-4")).toBe("grok-4");
-    expect(normaliseModelName("mistralai/Mixtral-8x7B-Instruct-v0.1")).toBe("mistralai/mixtral-8x7b-instruct-v0.1");
+    expect(normaliseModelName("mistralai/Mixtral-8x7B-Instruct-v0.1")).toBe(
+      "mistralai/mixtral-8x7b-instruct-v0.1",
+    );
   });
 
   it("keeps other organisation prefixes and dots inside names", () => {

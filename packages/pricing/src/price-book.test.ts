@@ -194,7 +194,9 @@ describe("PriceBook.find with the built-in table", () => {
     const p = builtins.find("models/gemini-2.5-flash", NOW);
     expect(p?.model).toBe("gemini-2.5-flash");
     expect(p?.usdPer1kInputTokens.toFixed()).toBe("0.0003");
-    expect(builtins.find("publishers/google/models/gemini-2.0-flash-001", NOW)?.model).toBe("gemini-2.0-flash");
+    expect(builtins.find("publishers/google/models/gemini-2.0-flash-001", NOW)?.model).toBe(
+      "gemini-2.0-flash",
+    );
   });
 
   it("prices Bedrock ids at Bedrock's rates: in-region ids apart from global ones, others at the maker's", () => {

@@ -2,15 +2,18 @@ import { PricingError } from "./errors.js";
 import { parseUsdRate } from "./rates.js";
 import type { PriceTier } from "./types.js";
 
-/** A long-context tier as stored in `model_prices.tiers` (JSONB) and taken by the admin API. */
-export interface PriceTierJson {
+/**
+ * A long-context tier as stored in `model_prices.tiers` (JSONB) and taken by the admin API. A type alias,
+ * not an interface, so it is assignable to JSON value types with index signatures (Prisma's).
+ */
+export type PriceTierJson = {
   above_input_tokens: number;
   input_cost_per_1k: string;
   output_cost_per_1k: string;
   cached_input_cost_per_1k: string | null;
   cache_write_cost_per_1k: string | null;
   cache_write_1h_cost_per_1k: string | null;
-}
+};
 
 /** More tiers than any provider uses; bounds what an admin request or a stored row can make us scan. */
 const MAX_TIERS = 16;
@@ -54,7 +57,8 @@ export function parsePriceTiers(value: unknown): PriceTier[] {
   const tiers: PriceTier[] = [];
   value.forEach((raw: unknown, i) => {
     const at = `tiers[${i}]`;
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw invalid(`${at} must be an object`);
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+      throw invalid(`${at} must be an object`);
     const entry = raw as Record<string, unknown>;
     const unknownKey = Object.keys(entry).find((key) => !KEYS.has(key));
     if (unknownKey !== undefined) throw invalid(`${at}.${unknownKey} is not a tier field`);

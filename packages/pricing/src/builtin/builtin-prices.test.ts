@@ -30,7 +30,11 @@ const rates = (name: string, at = NOW) => {
     cached: p.usdPer1kCachedInputTokens?.toFixed() ?? null,
     cacheWrite: p.usdPer1kCacheWriteTokens?.toFixed() ?? null,
     cacheWrite1h: p.usdPer1kCacheWrite1hTokens?.toFixed() ?? null,
-    tiers: p.tiers.map((t) => [t.aboveInputTokens, t.usdPer1kInputTokens.toFixed(), t.usdPer1kOutputTokens.toFixed()]),
+    tiers: p.tiers.map((t) => [
+      t.aboveInputTokens,
+      t.usdPer1kInputTokens.toFixed(),
+      t.usdPer1kOutputTokens.toFixed(),
+    ]),
   };
 };
 
@@ -88,17 +92,42 @@ describe("builtin prices: coverage", () => {
 
   it("prices every family the operators' sellers expose", () => {
     const names = [
-      ...["gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4o", "gpt-4o-mini", "gpt-5", "gpt-5-mini", "gpt-5-nano"],
+      ...[
+        "gpt-4.1",
+        "gpt-4.1-mini",
+        "gpt-4.1-nano",
+        "gpt-4o",
+        "gpt-4o-mini",
+        "gpt-5",
+        "gpt-5-mini",
+        "gpt-5-nano",
+      ],
       ...["o1", "o1-mini", "o3", "o3-mini", "o4-mini", "text-embedding-3-small", "text-embedding-3-large"],
       ...["claude-3-haiku-20240307", "claude-3-5-haiku-20241022", "claude-3-5-sonnet-20241022"],
-      ...["claude-3-7-sonnet-20250219", "claude-sonnet-4-20250514", "claude-opus-4-20250514", "claude-opus-4-1"],
+      ...[
+        "claude-3-7-sonnet-20250219",
+        "claude-sonnet-4-20250514",
+        "claude-opus-4-20250514",
+        "claude-opus-4-1",
+      ],
       ...["claude-haiku-4-5-20251001", "claude-sonnet-4-5-20250929", "claude-opus-4-5-20251101"],
       ...["gemini-1.5-flash-002", "gemini-1.5-pro-002", "gemini-2.0-flash-001", "gemini-2.0-flash-lite"],
       ...["gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.5-pro", "gemini-embedding-001"],
-      ...["mistral-large-latest", "mistral-small-latest", "codestral-latest", "deepseek-chat", "deepseek-reasoner"],
+      ...[
+        "mistral-large-latest",
+        "mistral-small-latest",
+        "codestral-latest",
+        "deepseek-chat",
+        "deepseek-reasoner",
+      ],
       ...["command-r-plus-08-2024", "command-a-03-2025", "grok-3", "grok-4", "grok-3-mini"],
       ...["llama-3.3-70b-versatile", "llama-3.1-8b-instant", "meta-llama/Llama-3.3-70B-Instruct-Turbo"],
-      ...["amazon.nova-pro-v1:0", "us.amazon.nova-lite-v1:0", "amazon.nova-micro-v1:0", "amazon.titan-embed-text-v1"],
+      ...[
+        "amazon.nova-pro-v1:0",
+        "us.amazon.nova-lite-v1:0",
+        "amazon.nova-micro-v1:0",
+        "amazon.titan-embed-text-v1",
+      ],
       ...["us.anthropic.claude-3-5-sonnet-20241022-v2:0", "us.meta.llama3-3-70b-instruct-v1:0"],
     ];
     const missing = names.filter((n) => book.find(n, NOW) === null);
