@@ -56,15 +56,19 @@ function matches(rule: MatchLogic, name: string): boolean {
   return false;
 }
 
-function literals(rule: MatchLogic): string[] {
+/** A rule's literal names, each with the names to check its routing with. */
+function literals(rule: MatchLogic): { name: string; probes: string[] }[] {
   if ("or" in rule) return rule.or.flatMap(literals);
   if ("and" in rule) return rule.and.flatMap(literals);
-  if ("equals" in rule) return [rule.equals];
-  if ("starts_with" in rule) return [rule.starts_with];
-  if ("ends_with" in rule) return [rule.ends_with];
-  if ("contains" in rule) return [rule.contains];
-  const literal = REGEX_LITERAL.exec(rule.regex)?.[1];
-  return literal === undefined ? [] : [literal.replaceAll("\\.", ".")];
+  if ("equals" in rule) return [{ name: rule.equals, probes: [rule.equals] }];
+  if ("starts_with" in rule) return [{ name: rule.starts_with, probes: [rule.starts_with] }];
+  if ("ends_with" in rule) return [{ name: rule.ends_with, probes: [rule.ends_with] }];
+  if ("contains" in rule) return [{ name: rule.contains, probes: [rule.contains] }];
+  const literal = REGEX_LITERAL.exec(rule.regex)?.[1]?.replaceAll("\\.", ".");
+  // The regex names dated snapshots of the literal: the snapshot rule maps those to it.
+  return literal === undefined
+    ? []
+    : [{ name: literal, probes: [`${literal}-20250101`, `${literal}-2025-01-01`] }];
 }
 
 /** Library number (USD per million tokens) → exact USD per 1K tokens: its shortest string, then ÷ 1000. */
@@ -157,14 +161,16 @@ function versionsOf(model: ModelInfo): { versions: GeneratedVersion[]; timeOfDay
 
 /** Names a library model is priced under: its id and rule literals that the rules route to it. */
 function namesOf(provider: Provider, model: ModelInfo): string[] {
-  const raw = [model.id.replace(REGIONAL_ID, ""), ...literals(model.match)];
+  const id = model.id.replace(REGIONAL_ID, "");
+  const raw = [{ name: id, probes: [id] }, ...literals(model.match)];
   const names = new Set<string>();
   for (const literal of raw) {
     // Only a name the database itself prices with this model (its first matching rule) is taken. Bedrock's
     // in-region rules name the region ("us.amazon.nova-2-lite"), which normalised names drop.
     const routes = (name: string) => provider.models.find((m) => matches(m.match, name)) === model;
-    if (!routes(literal) && !(provider.id === "aws" && routes(`us.${literal}`))) continue;
-    const name = normaliseModelName(literal);
+    const routed = literal.probes.some((p) => routes(p) || (provider.id === "aws" && routes(`us.${p}`)));
+    if (!routed) continue;
+    const name = normaliseModelName(literal.name);
     // Fine-tune rules are prefixes of whole families of ids; fine-tunes stay for the operator to price.
     if (!CLEAN_NAME.test(name) || name.startsWith("ft:")) continue;
     // Bedrock prices only its own ids apart; its rules' bare names ("claude-…") belong to the maker.
@@ -182,6 +188,8 @@ export interface BuildReport {
   unpricedModels: string[];
   namesLostToEarlierProvider: string[];
   timeOfDayModels: string[];
+  /** EXTRA_NAMES whose target the data does not price. */
+  unmatchedExtraNames: string[];
 }
 
 /** Builds the built-in table from the price database's providers and the hand-kept seed. */
@@ -196,6 +204,7 @@ export function buildBuiltinTable(
     unpricedModels: [],
     namesLostToEarlierProvider: [],
     timeOfDayModels: [],
+    unmatchedExtraNames: [],
   };
   const owner = new Map<string, GeneratedModel & { names: string[] }>();
   const models: (GeneratedModel & { names: string[] })[] = [];
@@ -255,7 +264,10 @@ export function buildBuiltinTable(
   for (const [name, target] of Object.entries(EXTRA_NAMES)) {
     const holder = owner.get(target);
     if (holder?.provider === "seed") continue; // named above
-    if (holder === undefined) throw new Error(`extra name ${name}: nothing priced as ${target}`);
+    if (holder === undefined) {
+      report.unmatchedExtraNames.push(name);
+      continue;
+    }
     if (owner.has(name)) throw new Error(`extra name ${name} is already priced`);
     owner.set(name, holder);
     holder.names.push(name);

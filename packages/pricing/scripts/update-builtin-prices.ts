@@ -5,6 +5,9 @@ import { PRICE_DATABASE_SOURCE, priceDatabaseProviders } from "./price-database.
 /** `npm run prices:update`: regenerates src/builtin/generated-prices.ts from the pinned price database. */
 const target = new URL("../src/builtin/generated-prices.ts", import.meta.url);
 const { models, report } = buildBuiltinTable(priceDatabaseProviders(), PRICE_DATABASE_SOURCE);
+if (report.unmatchedExtraNames.length > 0) {
+  throw new Error(`curated names whose model is not priced: ${report.unmatchedExtraNames.join(", ")}`);
+}
 writeFileSync(target, renderGeneratedPrices(models, PRICE_DATABASE_SOURCE));
 
 const total = Object.values(report.modelsPerProvider).reduce((a, b) => a + b, 0);
