@@ -1,4 +1,4 @@
-import type { MatchLogic, ModelInfo, ModelPrice as LibraryPrice, Provider } from "@pydantic/genai-prices";
+import type { ModelPrice as LibraryPrice, MatchLogic, ModelInfo, Provider } from "@pydantic/genai-prices";
 import { EXTRA_NAMES, SEED_PRICES, UNDATED_EFFECTIVE_FROM } from "../src/builtin/curated.js";
 import type {
   GeneratedModel,
