@@ -68,21 +68,27 @@ export interface BuiltinPriceSync {
  */
 export async function syncBuiltinPrices(db: DbClient): Promise<BuiltinPriceSync> {
   const shipped = builtinModelPrices();
-  const { count: added } = await db.modelPrice.createMany({
-    data: shipped.map((p) => ({
-      model: p.model,
-      source: "builtin",
-      effectiveFrom: p.effectiveFrom,
-      ...builtinColumns(p),
-    })),
-    skipDuplicates: true,
-  });
   const stored = new Map(
     (await db.modelPrice.findMany({ where: { source: "builtin" } })).map((r) => [
       versionKey(r.model, r.effectiveFrom),
       r,
     ]),
   );
+  // Only new versions are inserted (most starts insert none); another worker starting at once may insert
+  // the same ones first, which skipDuplicates makes harmless.
+  const missing = shipped.filter((p) => !stored.has(versionKey(p.model, p.effectiveFrom)));
+  const { count: added } =
+    missing.length === 0
+      ? { count: 0 }
+      : await db.modelPrice.createMany({
+          data: missing.map((p) => ({
+            model: p.model,
+            source: "builtin",
+            effectiveFrom: p.effectiveFrom,
+            ...builtinColumns(p),
+          })),
+          skipDuplicates: true,
+        });
   let corrected = 0;
   for (const p of shipped) {
     const row = stored.get(versionKey(p.model, p.effectiveFrom));
