@@ -75,6 +75,15 @@ describe("PriceBook.find model matching", () => {
     expect(builtins.find("gemini-1.0-pro", NOW)?.usdPer1kOutputTokens.toFixed()).toBe("0.0015");
   });
 
+  it("leaves an absurdly long name unpriced without scanning it", () => {
+    const hostile = `gpt-4${"-123".repeat(250_000)}`;
+    const started = performance.now();
+    expect(builtins.find(hostile, NOW)).toBeNull();
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(builtins.find(`${"x".repeat(500)}-gpt-4`, NOW)).toBeNull();
+    expect(builtins.find(`models/${"a".repeat(480)}`, NOW)).toBeNull();
+  });
+
   it("returns null for unknown, empty and fine-tuned names", () => {
     expect(builtins.find("no-such-model", NOW)).toBeNull();
     expect(builtins.find("", NOW)).toBeNull();

@@ -2,6 +2,9 @@ import { PricingError } from "./errors.js";
 import { candidateModelKeys, normaliseModelName } from "./model-names.js";
 import type { ModelPrice } from "./types.js";
 
+/** Longest model name matched; model_prices.model holds 200 characters, ids with prefixes a little more. */
+const MAX_MODEL_NAME_LENGTH = 512;
+
 /** Per-service model aliases: a name as callers send it (e.g. an Azure deployment) → the model it runs. */
 export type ModelAliases = ReadonlyMap<string, string> | Readonly<Record<string, string>>;
 
@@ -83,6 +86,8 @@ export class PriceBook {
    */
   find(model: string, at: Date, aliases?: ModelAliases): ModelPrice | null {
     const t = timeOf(at, "at");
+    // Matching is quadratic in the name's length; no model name is this long, so a hostile one is unpriced.
+    if (model.length > MAX_MODEL_NAME_LENGTH) return null;
     let name = normaliseModelName(model);
     if (name === "") return null;
     if (aliases !== undefined) name = aliasMap(aliases).get(name) ?? name;
