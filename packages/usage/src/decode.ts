@@ -17,7 +17,8 @@ const EMPTY: CapturedBytes = { head: Buffer.alloc(0), tail: Buffer.alloc(0), tru
 
 /** Decodes a captured body's content-encoding (gzip, x-gzip, deflate, br, identity, or a list). Never throws. */
 export function decodeBody(body: BodyCapture): DecodedBody {
-  if (typeof body.undecodable === "string") return { bytes: EMPTY, error: body.undecodable };
+  const undecodable = (body as Partial<BodyCapture> | undefined)?.undecodable;
+  if (typeof undecodable === "string") return { bytes: EMPTY, error: undecodable };
   let bytes: CapturedBytes;
   try {
     bytes = capturedBytes(body);
