@@ -180,11 +180,12 @@ describe("end to end", () => {
       .withResponse();
     expect(msg.usage.input_tokens).toBe(10);
     expect(upstream.received.at(-1)?.headers["x-api-key"]).toBe("sk-ant-seller-secret");
-    // (10 + 90) × 0.00025/1K + 40 × 0.00125/1K = 0.000025 + 0.00005
+    // The seed's claude-3-haiku price with Anthropic's cache-read rate:
+    // 10 × 0.00025/1K + 90 × 0.00003/1K + 40 × 0.00125/1K = 0.0000025 + 0.0000027 + 0.00005
     expected.set(response.headers.get("x-request-id")!, {
       input: 100,
       output: 40,
-      cost: "0.000075",
+      cost: "0.0000552",
       service: "Claude API",
     });
 
@@ -196,8 +197,8 @@ describe("end to end", () => {
     const final = await stream.finalMessage();
     expect(final.usage.output_tokens).toBe(40);
     const streamId = (await stream.withResponse()).response.headers.get("x-request-id")!;
-    // (10 + 90) × 0.015/1K + 40 × 0.075/1K = 0.0015 + 0.003
-    expected.set(streamId, { input: 100, output: 40, cost: "0.0045", service: "Claude API" });
+    // 10 × 0.015/1K + 90 × 0.0015/1K (cache reads) + 40 × 0.075/1K = 0.00015 + 0.000135 + 0.003
+    expected.set(streamId, { input: 100, output: 40, cost: "0.003285", service: "Claude API" });
   });
 
   it("meters a Gemini call made with x-goog-api-key, gzip left compressed", async () => {

@@ -10,6 +10,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_range: 400,
   invalid_group_by: 400,
   invalid_rate: 400,
+  invalid_tiers: 400,
   invalid_rule: 400,
   invalid_slug: 400,
   reserved_slug: 400,

@@ -125,6 +125,83 @@ describe("admin model prices", () => {
     expect(await app.db.modelPrice.count({ where: { model: name } })).toBe(0);
   });
 
+  it("takes a 1-hour cache-write rate and long-context tiers, stored and listed as exact decimal strings", async () => {
+    const name = model();
+    const res = await put(name, {
+      input_cost_per_1k: "0.003",
+      output_cost_per_1k: "0.015",
+      cache_write_cost_per_1k: "0.00375",
+      cache_write_1h_cost_per_1k: 0.006,
+      tiers: [
+        {
+          above_input_tokens: 200000,
+          input_cost_per_1k: 0.006,
+          output_cost_per_1k: "0.0225",
+          cache_write_1h_cost_per_1k: "0.012",
+        },
+      ],
+    });
+    expect(res.status).toBe(201);
+    const tiers = [
+      {
+        above_input_tokens: 200000,
+        input_cost_per_1k: "0.006",
+        output_cost_per_1k: "0.0225",
+        cached_input_cost_per_1k: null,
+        cache_write_cost_per_1k: null,
+        cache_write_1h_cost_per_1k: "0.012",
+      },
+    ];
+    expect(await readJson(res)).toMatchObject({ cache_write_1h_cost_per_1k: "0.006", tiers });
+    const [listed] = await readJson(
+      await app.admin("GET", `/admin/model-prices?model=${encodeURIComponent(name)}`),
+    );
+    expect(listed).toMatchObject({ cache_write_1h_cost_per_1k: "0.006", tiers });
+    const row = await app.db.modelPrice.findFirstOrThrow({ where: { model: name } });
+    expect(row.cacheWrite1hCostPer1k?.toFixed()).toBe("0.006");
+    expect(row.tiers).toEqual(tiers);
+
+    const flat = await put(name, { input_cost_per_1k: "1", output_cost_per_1k: "1", tiers: [] });
+    expect(await readJson(flat)).toMatchObject({ cache_write_1h_cost_per_1k: null, tiers: null });
+  });
+
+  it.each([
+    ["not an array", { above_input_tokens: 1 }],
+    ["a zero threshold", [{ above_input_tokens: 0, input_cost_per_1k: "1", output_cost_per_1k: "1" }]],
+    ["a missing output rate", [{ above_input_tokens: 10, input_cost_per_1k: "1" }]],
+    [
+      "an over-precise rate",
+      [{ above_input_tokens: 10, input_cost_per_1k: "0.00000000001", output_cost_per_1k: "1" }],
+    ],
+    [
+      "an unknown field",
+      [{ above_input_tokens: 10, input_cost_per_1k: "1", output_cost_per_1k: "1", price: 1 }],
+    ],
+    [
+      "thresholds out of order",
+      [
+        { above_input_tokens: 20, input_cost_per_1k: "1", output_cost_per_1k: "1" },
+        { above_input_tokens: 10, input_cost_per_1k: "1", output_cost_per_1k: "1" },
+      ],
+    ],
+  ])("rejects tiers with %s with 400 invalid_tiers", async (_what, tiers) => {
+    const name = model();
+    const res = await put(name, { input_cost_per_1k: "1", output_cost_per_1k: "1", tiers });
+    expect(res.status).toBe(400);
+    expect(await readJson(res)).toEqual({ code: "invalid_tiers", message: expect.any(String) });
+    expect(await app.db.modelPrice.count({ where: { model: name } })).toBe(0);
+  });
+
+  it("rejects a malformed 1-hour cache-write rate with 400 invalid_rate", async () => {
+    const res = await put(model(), {
+      input_cost_per_1k: "1",
+      output_cost_per_1k: "1",
+      cache_write_1h_cost_per_1k: "-1",
+    });
+    expect(res.status).toBe(400);
+    expect((await readJson(res)).code).toBe("invalid_rate");
+  });
+
   it("rejects a missing output rate with 400", async () => {
     const res = await put(model(), { input_cost_per_1k: "1" });
     expect(res.status).toBe(400);

@@ -27,7 +27,7 @@ const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, lazyCo
 connection.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
 
 const synced = await syncBuiltinPrices(db);
-logger.info({ added: synced }, "built-in prices synced");
+logger.info(synced, "built-in prices synced");
 const metering = await startMeteringWorker({
   db,
   connection,

@@ -40,7 +40,10 @@ export class MeteringConfig {
   ) {
     const warn = (what: string) => (error: unknown) => options.onError(what, error);
     this.prices = new RefreshingValue(
-      () => loadPriceBook(db),
+      () =>
+        loadPriceBook(db, (id, message) =>
+          options.onError("prices", new Error(`price row ${String(id)} left out: ${message}`)),
+        ),
       new PriceBook([]),
       options.refreshMs,
       warn("prices"),

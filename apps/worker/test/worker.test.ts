@@ -9,7 +9,7 @@ import {
   signCaptureBatch,
 } from "@tokenmeter/capture";
 import { createDbClient, type DbClient } from "@tokenmeter/db";
-import { anthropicSse, openaiChatJson } from "@tokenmeter/fake-upstream";
+import { anthropicSse, geminiJson, openaiChatJson } from "@tokenmeter/fake-upstream";
 import { syncBuiltinPrices } from "@tokenmeter/metering";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -141,9 +141,33 @@ describe("metering worker", () => {
     expect(row.cachedInputTokens).toBe(100);
     expect(row.outputTokens).toBe(40);
     expect(row.streamed).toBe(true);
-    // claude-3-haiku has no cache rate in the seed table: cached tokens at the input rate.
-    // 103 × 0.00025/1K + 40 × 0.00125/1K = 0.00002575 + 0.00005 = 0.00007575
-    expect(row.tokenCost?.toFixed(10)).toBe("0.0000757500");
+    // The seed's claude-3-haiku price with Anthropic's cache-read rate (0.00003/1K):
+    // 3 × 0.00025/1K + 100 × 0.00003/1K + 40 × 0.00125/1K = 0.00000075 + 0.000003 + 0.00005
+    expect(row.tokenCost?.toFixed(10)).toBe("0.0000537500");
+  });
+
+  it("prices a Gemini call named by its URL path from the built-in table", async () => {
+    const c = capture({
+      path: "/v1beta/models/gemini-2.5-flash:generateContent",
+      resBody: geminiJson("gemini-2.5-flash", "hi", { input: 1000, output: 200, cached: 400 }),
+    });
+    await enqueue(c);
+    const row = await rowFor(c.requestId);
+    expect(row.modelName).toMatch(/gemini-2\.5-flash$/);
+    // 600 × 0.0003/1K + 400 × 0.00003/1K + 200 × 0.0025/1K
+    expect(row.tokenCost?.toFixed(10)).toBe("0.0006920000");
+    expect(row.modelPriceId).not.toBeNull();
+  });
+
+  it("prices a long Gemini 2.5 Pro prompt at its long-context tier", async () => {
+    const c = capture({
+      path: "/v1beta/models/gemini-2.5-pro:generateContent",
+      resBody: geminiJson("gemini-2.5-pro", "hi", { input: 250_000, output: 1000 }),
+    });
+    await enqueue(c);
+    const row = await rowFor(c.requestId);
+    // Above 200K input tokens: 250000 × 0.0025/1K + 1000 × 0.015/1K
+    expect(row.tokenCost?.toFixed(10)).toBe("0.6400000000");
   });
 
   it("records a replayed capture once", async () => {

@@ -12,6 +12,8 @@ const price = (model: string, input: string, output: string, from: string, id: b
   usdPer1kOutputTokens: new Decimal(output),
   usdPer1kCachedInputTokens: null,
   usdPer1kCacheWriteTokens: null,
+  usdPer1kCacheWrite1hTokens: null,
+  tiers: [],
   effectiveFrom: new Date(from),
 });
 

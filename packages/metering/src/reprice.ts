@@ -34,6 +34,8 @@ function modelMatcher(model: string | undefined): ((name: string) => boolean) | 
     usdPer1kOutputTokens: new Decimal(0),
     usdPer1kCachedInputTokens: null,
     usdPer1kCacheWriteTokens: null,
+    usdPer1kCacheWrite1hTokens: null,
+    tiers: [],
     effectiveFrom: new Date(0),
   };
   const book = new PriceBook([probe]);

@@ -1,6 +1,6 @@
 import { Decimal } from "./decimal.js";
 import { PricingError } from "./errors.js";
-import type { ModelPrice, TokenCounts } from "./types.js";
+import type { ModelPrice, PriceTier, TokenCounts } from "./types.js";
 
 /**
  * Private constructor for intermediate sums. Multiplication and addition are exact up to `precision`
@@ -9,8 +9,15 @@ import type { ModelPrice, TokenCounts } from "./types.js";
 const Exact = Decimal.clone({ precision: 1e9 });
 const PER_TOKEN = new Exact("0.001");
 
-function tokenCount(tokens: TokenCounts, field: keyof TokenCounts): Decimal {
-  const n = tokens[field];
+type CountField =
+  | "inputTokens"
+  | "cachedInputTokens"
+  | "cacheWriteTokens"
+  | "outputTokens"
+  | "reasoningTokens";
+
+function tokenCount(tokens: TokenCounts, field: CountField | "cacheWrite1hTokens"): Decimal {
+  const n = field === "cacheWrite1hTokens" ? (tokens.cacheWrite1hTokens ?? 0) : tokens[field];
   if (!Number.isSafeInteger(n) || n < 0) {
     throw new PricingError(
       "invalid_token_count",
@@ -34,34 +41,68 @@ function rate(value: Decimal, field: string): Decimal {
   return r;
 }
 
+type Rates = Pick<
+  PriceTier,
+  | "usdPer1kInputTokens"
+  | "usdPer1kOutputTokens"
+  | "usdPer1kCachedInputTokens"
+  | "usdPer1kCacheWriteTokens"
+  | "usdPer1kCacheWrite1hTokens"
+>;
+
+/** The tier with the highest threshold below `input`, or the base price when no tier applies. */
+function ratesFor(price: ModelPrice, input: number): { rates: Rates; where: string } {
+  let chosen: PriceTier | null = null;
+  for (const tier of price.tiers ?? []) {
+    const above = tier.aboveInputTokens;
+    if (!Number.isSafeInteger(above) || above < 0) {
+      throw new PricingError("invalid_rate", `tier aboveInputTokens must be a non-negative integer`);
+    }
+    if (input > above && (chosen === null || above > chosen.aboveInputTokens)) chosen = tier;
+  }
+  return chosen === null
+    ? { rates: price, where: "" }
+    : { rates: chosen, where: `tiers[>${chosen.aboveInputTokens}].` };
+}
+
 /**
- * Exact USD cost of one call at `price`, never rounded: uncached input (input − cached − cache write,
- * at least 0) at the input rate, cached and cache-write tokens at their rates (falling back to the input
- * rate when null), output (reasoning included) at the output rate; the sum divided by 1000.
+ * Exact USD cost of one call at `price`, never rounded. The rates are the base price's, or those of the
+ * long-context tier chosen by the call's own `inputTokens` (a tier applies above its threshold, not at
+ * it). Uncached input (input − cached − cache write, at least 0) at the input rate, cached tokens at the
+ * cached rate, 5-minute cache writes at the cache-write rate and 1-hour writes (a subset of cache writes,
+ * capped at them) at the 1-hour rate, output (reasoning included) at the output rate; the sum divided by
+ * 1000. Null rates fall back: cached and cache write → input; 1-hour cache write → cache write.
  */
 export function computeCost(tokens: TokenCounts, price: ModelPrice): Decimal {
   const input = tokenCount(tokens, "inputTokens");
   const cached = tokenCount(tokens, "cachedInputTokens");
   const cacheWrite = tokenCount(tokens, "cacheWriteTokens");
+  const cacheWrite1h = Exact.min(tokenCount(tokens, "cacheWrite1hTokens"), cacheWrite);
   const output = tokenCount(tokens, "outputTokens");
   tokenCount(tokens, "reasoningTokens"); // validated only: already counted in outputTokens
 
-  const inputRate = rate(price.usdPer1kInputTokens, "usdPer1kInputTokens");
-  const outputRate = rate(price.usdPer1kOutputTokens, "usdPer1kOutputTokens");
+  const { rates, where } = ratesFor(price, tokens.inputTokens);
+  const inputRate = rate(rates.usdPer1kInputTokens, `${where}usdPer1kInputTokens`);
+  const outputRate = rate(rates.usdPer1kOutputTokens, `${where}usdPer1kOutputTokens`);
   const cachedRate =
-    price.usdPer1kCachedInputTokens == null
+    rates.usdPer1kCachedInputTokens == null
       ? inputRate
-      : rate(price.usdPer1kCachedInputTokens, "usdPer1kCachedInputTokens");
+      : rate(rates.usdPer1kCachedInputTokens, `${where}usdPer1kCachedInputTokens`);
   const cacheWriteRate =
-    price.usdPer1kCacheWriteTokens == null
+    rates.usdPer1kCacheWriteTokens == null
       ? inputRate
-      : rate(price.usdPer1kCacheWriteTokens, "usdPer1kCacheWriteTokens");
+      : rate(rates.usdPer1kCacheWriteTokens, `${where}usdPer1kCacheWriteTokens`);
+  const cacheWrite1hRate =
+    rates.usdPer1kCacheWrite1hTokens == null
+      ? cacheWriteRate
+      : rate(rates.usdPer1kCacheWrite1hTokens, `${where}usdPer1kCacheWrite1hTokens`);
 
   const uncached = Exact.max(0, input.minus(cached).minus(cacheWrite));
   const total = uncached
     .times(inputRate)
     .plus(cached.times(cachedRate))
-    .plus(cacheWrite.times(cacheWriteRate))
+    .plus(cacheWrite.minus(cacheWrite1h).times(cacheWriteRate))
+    .plus(cacheWrite1h.times(cacheWrite1hRate))
     .plus(output.times(outputRate))
     .times(PER_TOKEN);
   // The Decimal constructor copies digits without rounding; callers get the default configuration back.

@@ -1,5 +1,5 @@
 /** What went wrong, as a stable string for API responses and logs. */
-export type PricingErrorCode = "invalid_rate" | "invalid_token_count" | "invalid_date";
+export type PricingErrorCode = "invalid_rate" | "invalid_tiers" | "invalid_token_count" | "invalid_date";
 
 /** Bad input to a pricing function; never retryable, since the same input fails the same way. */
 export class PricingError extends Error {

@@ -20,13 +20,42 @@ describe("normaliseModelName", () => {
     ).toBe("claude-3-haiku@20240307");
   });
 
-  it("strips Bedrock vendor and region prefixes", () => {
-    expect(normaliseModelName("anthropic.claude-3-haiku-20240307-v1:0")).toBe("claude-3-haiku-20240307-v1:0");
+  it("keeps a Bedrock id's vendor, drops its region except global", () => {
+    expect(normaliseModelName("anthropic.claude-3-haiku-20240307-v1:0")).toBe(
+      "anthropic.claude-3-haiku-20240307-v1:0",
+    );
     expect(normaliseModelName("us.anthropic.claude-3-5-sonnet-20241022-v2:0")).toBe(
-      "claude-3-5-sonnet-20241022-v2:0",
+      "anthropic.claude-3-5-sonnet-20241022-v2:0",
     );
     expect(normaliseModelName("bedrock/eu.anthropic.claude-3-haiku-20240307-v1:0")).toBe(
-      "claude-3-haiku-20240307-v1:0",
+      "anthropic.claude-3-haiku-20240307-v1:0",
+    );
+    expect(normaliseModelName("apac.amazon.nova-pro-v1:0")).toBe("amazon.nova-pro-v1:0");
+    expect(normaliseModelName("global.anthropic.claude-sonnet-4-5-20250929-v1:0")).toBe(
+      "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    );
+  });
+
+  it("decodes percent-encoded ids and strips Bedrock ARNs", () => {
+    expect(normaliseModelName("us.anthropic.claude-3-5-sonnet-20241022-v2%3A0")).toBe(
+      "anthropic.claude-3-5-sonnet-20241022-v2:0",
+    );
+    expect(
+      normaliseModelName(
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0",
+      ),
+    ).toBe("anthropic.claude-3-haiku-20240307-v1:0");
+    expect(
+      normaliseModelName("arn%3Aaws%3Abedrock%3Aus-east-1%3A%3Afoundation-model%2Famazon.nova-lite-v1%3A0"),
+    ).toBe("amazon.nova-lite-v1:0");
+    expect(normaliseModelName("bad%E0%A4%A")).toBe("bad%e0%a4%a");
+  });
+
+  it("strips gateway prefixes of hosted providers but keeps organisation ids", () => {
+    expect(normaliseModelName("groq/llama-3.3-70b-versatile")).toBe("llama-3.3-70b-versatile");
+    expect(normaliseModelName("x-ai/grok-4")).toBe("grok-4");
+    expect(normaliseModelName("mistralai/Mixtral-8x7B-Instruct-v0.1")).toBe(
+      "mistralai/mixtral-8x7b-instruct-v0.1",
     );
   });
 
@@ -49,6 +78,21 @@ describe("candidateModelKeys", () => {
     expect(candidateModelKeys("claude-3-haiku-20240307-v1:0")).toEqual([
       "claude-3-haiku-20240307-v1:0",
       "claude-3-haiku",
+    ]);
+  });
+
+  it("falls back from a Bedrock id to its maker's names, and from global straight to the maker", () => {
+    expect(candidateModelKeys("anthropic.claude-3-haiku-20240307-v1:0")).toEqual([
+      "anthropic.claude-3-haiku-20240307-v1:0",
+      "anthropic.claude-3-haiku",
+      "claude-3-haiku-20240307-v1:0",
+      "claude-3-haiku",
+    ]);
+    expect(candidateModelKeys("global.anthropic.claude-opus-4-5-20251101-v1:0")).toEqual([
+      "global.anthropic.claude-opus-4-5-20251101-v1:0",
+      "global.anthropic.claude-opus-4-5",
+      "claude-opus-4-5-20251101-v1:0",
+      "claude-opus-4-5",
     ]);
   });
 

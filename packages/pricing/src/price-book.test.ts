@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { price } from "../test/test-prices.js";
-import { builtinModelPrices } from "./builtin-prices.js";
+import { builtinModelPrices } from "./builtin/builtin-prices.js";
 import { PricingError } from "./errors.js";
 import { PriceBook } from "./price-book.js";
 
@@ -21,7 +21,7 @@ describe("PriceBook.find model matching", () => {
 
   it("matches dated model ids to their base price", () => {
     expect(modelFor("gpt-4-0613")).toBe("gpt-4");
-    expect(modelFor("gpt-3.5-turbo-0125")).toBe("gpt-3.5-turbo");
+    expect(modelFor("gpt-3.5-turbo-0613")).toBe("gpt-3.5-turbo");
     expect(modelFor("claude-3-opus-20240229")).toBe("claude-3-opus");
     expect(modelFor("claude-3-sonnet-20240229")).toBe("claude-3-sonnet");
     expect(modelFor("claude-3-haiku-20240307")).toBe("claude-3-haiku");
@@ -29,8 +29,7 @@ describe("PriceBook.find model matching", () => {
     expect(modelFor("claude-3-5-sonnet-latest")).toBe("claude-3-5-sonnet");
     expect(modelFor("gpt-4o-2024-08-06")).toBe("gpt-4o");
     expect(modelFor("gpt-4o-mini-2024-07-18")).toBe("gpt-4o-mini");
-    expect(modelFor("anthropic.claude-3-haiku-20240307-v1:0")).toBe("claude-3-haiku");
-    expect(modelFor("us.anthropic.claude-3-5-sonnet-20241022-v2:0")).toBe("claude-3-5-sonnet");
+    expect(modelFor("claude-3-5-sonnet-20241022")).toBe("claude-3-5-sonnet");
   });
 
   it("prefers the longest base name", () => {
@@ -74,6 +73,15 @@ describe("PriceBook.find model matching", () => {
     expect(modelFor("gemini-1.0-pro")).toBe("gemini-1.0-pro");
     expect(modelFor("models/gemini-1.0-pro-001")).toBe("gemini-1.0-pro");
     expect(builtins.find("gemini-1.0-pro", NOW)?.usdPer1kOutputTokens.toFixed()).toBe("0.0015");
+  });
+
+  it("leaves an absurdly long name unpriced without scanning it", () => {
+    const hostile = `gpt-4${"-123".repeat(250_000)}`;
+    const started = performance.now();
+    expect(builtins.find(hostile, NOW)).toBeNull();
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(builtins.find(`${"x".repeat(500)}-gpt-4`, NOW)).toBeNull();
+    expect(builtins.find(`models/${"a".repeat(480)}`, NOW)).toBeNull();
   });
 
   it("returns null for unknown, empty and fine-tuned names", () => {
@@ -145,5 +153,100 @@ describe("PriceBook.find versions and sources", () => {
 
   it("rejects an invalid request time", () => {
     expect(() => builtins.find("gpt-4", new Date("nope"))).toThrow(PricingError);
+  });
+});
+
+describe("PriceBook.find with the built-in table", () => {
+  const rateOf = (name: string, at = NOW) => builtins.find(name, at)?.usdPer1kInputTokens.toFixed() ?? null;
+
+  it("never prices a model with a neighbour's price", () => {
+    const pairs: Array<[string, string]> = [
+      ["gpt-4-turbo", "gpt-4"],
+      ["gpt-4o", "gpt-4"],
+      ["gpt-4o-mini", "gpt-4o"],
+      ["gpt-4o-mini-2024-07-18", "gpt-4o"],
+      ["gpt-4.1-mini", "gpt-4.1"],
+      ["gpt-4.1-nano", "gpt-4.1"],
+      ["gpt-5-mini", "gpt-5"],
+      ["gpt-5-nano", "gpt-5"],
+      ["o1-mini", "o1"],
+      ["o3-mini", "o3"],
+      ["gemini-2.5-flash-lite", "gemini-2.5-flash"],
+      ["gemini-2.0-flash-lite", "gemini-2.0-flash"],
+      ["claude-3-5-haiku-20241022", "claude-3-haiku"],
+      ["claude-opus-4-5-20251101", "claude-opus-4"],
+      ["gpt-3.5-turbo-16k", "gpt-3.5-turbo"],
+    ];
+    for (const [name, neighbour] of pairs) {
+      const own = builtins.find(name, NOW);
+      expect(own, name).not.toBeNull();
+      expect(own?.model, name).not.toBe(neighbour);
+      expect(own, name).not.toBe(builtins.find(neighbour, NOW));
+      expect(rateOf(name), `${name} vs ${neighbour}`).not.toBe(rateOf(neighbour));
+    }
+  });
+
+  it("leaves names no rule covers unpriced rather than borrowing a prefix's price", () => {
+    for (const name of [
+      "gpt-4o-foo",
+      "gpt-4-vision",
+      "gemini-1.5-flash-8b",
+      "claude-3",
+      "gpt-5-turbo",
+      "ft:gpt-4o-mini-2024-07-18:acme::abc123",
+    ]) {
+      expect(builtins.find(name, NOW), name).toBeNull();
+    }
+  });
+
+  it("prices a Gemini call named by its URL path", () => {
+    const p = builtins.find("models/gemini-2.5-flash", NOW);
+    expect(p?.model).toBe("gemini-2.5-flash");
+    expect(p?.usdPer1kInputTokens.toFixed()).toBe("0.0003");
+    expect(builtins.find("publishers/google/models/gemini-2.0-flash-001", NOW)?.model).toBe(
+      "gemini-2.0-flash",
+    );
+  });
+
+  it("prices Bedrock ids at Bedrock's rates: in-region ids apart from global ones, others at the maker's", () => {
+    // Bedrock bills in-region Claude Sonnet 4.5 10 % above the global (and Anthropic's) rate.
+    expect(rateOf("us.anthropic.claude-sonnet-4-5-20250929-v1:0")).toBe("0.0033");
+    expect(rateOf("eu.anthropic.claude-sonnet-4-5-20250929-v1:0")).toBe("0.0033");
+    expect(rateOf("anthropic.claude-sonnet-4-5-20250929-v1:0")).toBe("0.0033");
+    expect(rateOf("global.anthropic.claude-sonnet-4-5-20250929-v1:0")).toBe("0.003");
+    expect(rateOf("claude-sonnet-4-5-20250929")).toBe("0.003");
+    expect(rateOf("us.anthropic.claude-3-5-sonnet-20241022-v2%3A0")).toBe("0.003");
+    expect(rateOf("us.amazon.nova-pro-v1:0")).toBe("0.0008");
+    expect(rateOf("meta.llama3-1-70b-instruct-v1:0")).toBe("0.00072");
+    // An id Bedrock does not list falls back to the maker's name, never to a neighbour.
+    expect(builtins.find("us.anthropic.claude-opus-4-1-29990101-v1:0", NOW)?.model).toBe("claude-opus-4-1");
+  });
+
+  it("maps a service's deployment names through its aliases before matching", () => {
+    const aliases = { "Prod-GPT4o": "gpt-4o-2024-08-06", "my-embedder": "openai/text-embedding-3-small" };
+    expect(builtins.find("prod-gpt4o", NOW, aliases)?.model).toBe("gpt-4o");
+    expect(builtins.find("PROD-GPT4O", NOW, aliases)?.model).toBe("gpt-4o");
+    expect(builtins.find("my-embedder", NOW, new Map(Object.entries(aliases)))?.model).toBe(
+      "text-embedding-3-small",
+    );
+    expect(builtins.find("prod-gpt4o", NOW)).toBeNull();
+    expect(builtins.find("prod-gpt4o-2", NOW, aliases)).toBeNull();
+    // An alias wins over a name that is priced by itself: the deployment decides what runs.
+    expect(builtins.find("gpt-4", NOW, { "gpt-4": "gpt-4o" })?.model).toBe("gpt-4o");
+  });
+
+  it("lets a custom price for a base name apply to its dated snapshots priced alike", () => {
+    const custom = price("gpt-4o", "0.002", "0.008");
+    const book = new PriceBook([...builtinModelPrices(), custom]);
+    expect(book.find("gpt-4o-2024-08-06", NOW)).toBe(custom);
+    expect(book.find("gpt-4o-2024-11-20", NOW)).toBe(custom);
+    // A snapshot priced apart keeps its own builtin price.
+    expect(book.find("gpt-4o-2024-05-13", NOW)?.usdPer1kInputTokens.toFixed()).toBe("0.005");
+  });
+
+  it("applies a dated change of the price database from its start date", () => {
+    expect(rateOf("o3", new Date("2025-06-09T23:59:59.999Z"))).toBe("0.01");
+    expect(rateOf("o3", new Date("2025-06-10T00:00:00Z"))).toBe("0.002");
+    expect(rateOf("o3-2025-04-16", new Date("2025-07-01T00:00:00Z"))).toBe("0.002");
   });
 });

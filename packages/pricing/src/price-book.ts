@@ -2,6 +2,32 @@ import { PricingError } from "./errors.js";
 import { candidateModelKeys, normaliseModelName } from "./model-names.js";
 import type { ModelPrice } from "./types.js";
 
+/** Longest model name matched; model_prices.model holds 200 characters, ids with prefixes a little more. */
+const MAX_MODEL_NAME_LENGTH = 512;
+
+/** Per-service model aliases: a name as callers send it (e.g. an Azure deployment) → the model it runs. */
+export type ModelAliases = ReadonlyMap<string, string> | Readonly<Record<string, string>>;
+
+/** Alias maps with normalised keys and targets, built once per aliases object. */
+const normalisedAliases = new WeakMap<object, ReadonlyMap<string, string>>();
+
+function aliasMap(aliases: ModelAliases): ReadonlyMap<string, string> {
+  let map = normalisedAliases.get(aliases);
+  if (map === undefined) {
+    const entries = aliases instanceof Map ? [...aliases.entries()] : Object.entries(aliases);
+    const built = new Map<string, string>();
+    for (const [from, to] of entries) {
+      if (typeof from !== "string" || typeof to !== "string") continue;
+      const key = normaliseModelName(from);
+      const target = normaliseModelName(to);
+      if (key !== "" && target !== "") built.set(key, target);
+    }
+    map = built;
+    normalisedAliases.set(aliases, map);
+  }
+  return map;
+}
+
 interface Version {
   readonly from: number;
   readonly price: ModelPrice;
@@ -52,14 +78,19 @@ export class PriceBook {
   }
 
   /**
-   * The price that applies to `model` at `at`, or null when none does. The most specific matching model
-   * name wins (exact, then the longest base name of a dated id); for that name a custom price beats a
-   * builtin one, and within a source the newest version with effectiveFrom <= at applies.
+   * The price that applies to `model` at `at`, or null when none does. `aliases` (a service's deployment
+   * names) first map the name to the model it runs; the alias key must equal the name once both are
+   * normalised. The most specific matching model name wins (exact, then the longest base name of a dated
+   * id, then for a Bedrock id its maker's name); for that name a custom price beats a builtin one, and
+   * within a source the newest version with effectiveFrom <= at applies.
    */
-  find(model: string, at: Date): ModelPrice | null {
+  find(model: string, at: Date, aliases?: ModelAliases): ModelPrice | null {
     const t = timeOf(at, "at");
-    const name = normaliseModelName(model);
+    // Matching is quadratic in the name's length; no model name is this long, so a hostile one is unpriced.
+    if (model.length > MAX_MODEL_NAME_LENGTH) return null;
+    let name = normaliseModelName(model);
     if (name === "") return null;
+    if (aliases !== undefined) name = aliasMap(aliases).get(name) ?? name;
     for (const key of candidateModelKeys(name)) {
       const versions = this.#byModel.get(key);
       if (versions === undefined) continue;

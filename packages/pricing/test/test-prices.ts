@@ -1,5 +1,24 @@
 import { Decimal } from "../src/decimal.js";
-import type { ModelPrice } from "../src/types.js";
+import type { ModelPrice, PriceTier } from "../src/types.js";
+
+const optional = (value: string | undefined) => (value === undefined ? null : new Decimal(value));
+
+/** A PriceTier for tests; rates as decimal strings. */
+export function tier(
+  aboveInputTokens: number,
+  input: string,
+  output: string,
+  options: { cached?: string; cacheWrite?: string; cacheWrite1h?: string } = {},
+): PriceTier {
+  return {
+    aboveInputTokens,
+    usdPer1kInputTokens: new Decimal(input),
+    usdPer1kOutputTokens: new Decimal(output),
+    usdPer1kCachedInputTokens: optional(options.cached),
+    usdPer1kCacheWriteTokens: optional(options.cacheWrite),
+    usdPer1kCacheWrite1hTokens: optional(options.cacheWrite1h),
+  };
+}
 
 /** A ModelPrice for tests; rates as decimal strings. */
 export function price(
@@ -11,6 +30,8 @@ export function price(
     from?: string;
     cached?: string;
     cacheWrite?: string;
+    cacheWrite1h?: string;
+    tiers?: PriceTier[];
     id?: bigint;
   } = {},
 ): ModelPrice {
@@ -21,8 +42,10 @@ export function price(
     origin: null,
     usdPer1kInputTokens: new Decimal(input),
     usdPer1kOutputTokens: new Decimal(output),
-    usdPer1kCachedInputTokens: options.cached === undefined ? null : new Decimal(options.cached),
-    usdPer1kCacheWriteTokens: options.cacheWrite === undefined ? null : new Decimal(options.cacheWrite),
+    usdPer1kCachedInputTokens: optional(options.cached),
+    usdPer1kCacheWriteTokens: optional(options.cacheWrite),
+    usdPer1kCacheWrite1hTokens: optional(options.cacheWrite1h),
+    tiers: options.tiers ?? [],
     effectiveFrom: new Date(options.from ?? "2024-01-01T00:00:00Z"),
   };
 }

@@ -3,7 +3,7 @@ import express, { type Router } from "express";
 import { z } from "zod";
 import { ApiError } from "../errors.js";
 import { idJson, parseWith } from "../http/validation.js";
-import { modelNameSchema, rateSchema } from "../usage/rate.js";
+import { modelNameSchema, rateSchema, tiersSchema } from "../usage/rate.js";
 import { decimalString } from "../usage/render.js";
 
 const putSchema = z.object({
@@ -11,6 +11,8 @@ const putSchema = z.object({
   output_cost_per_1k: rateSchema,
   cached_input_cost_per_1k: rateSchema.nullish(),
   cache_write_cost_per_1k: rateSchema.nullish(),
+  cache_write_1h_cost_per_1k: rateSchema.nullish(),
+  tiers: tiersSchema.optional(),
   effective_from: z.iso
     .datetime({ offset: true })
     .transform((value) => new Date(value))
@@ -26,6 +28,8 @@ type PriceRow = {
   outputCostPer1k: Prisma.Decimal;
   cachedInputCostPer1k: Prisma.Decimal | null;
   cacheWriteCostPer1k: Prisma.Decimal | null;
+  cacheWrite1hCostPer1k: Prisma.Decimal | null;
+  tiers: Prisma.JsonValue;
   effectiveFrom: Date;
   createdAt: Date;
 };
@@ -40,6 +44,8 @@ const renderPrice = (row: PriceRow) => ({
   output_cost_per_1k: decimalString(row.outputCostPer1k),
   cached_input_cost_per_1k: row.cachedInputCostPer1k ? decimalString(row.cachedInputCostPer1k) : null,
   cache_write_cost_per_1k: row.cacheWriteCostPer1k ? decimalString(row.cacheWriteCostPer1k) : null,
+  cache_write_1h_cost_per_1k: row.cacheWrite1hCostPer1k ? decimalString(row.cacheWrite1hCostPer1k) : null,
+  tiers: row.tiers ?? null,
   effective_from: row.effectiveFrom.toISOString(),
   created_at: row.createdAt.toISOString(),
 });
@@ -66,6 +72,8 @@ export function adminPricesRouter(db: DbClient): Router {
       outputCostPer1k: body.output_cost_per_1k.toFixed(),
       cachedInputCostPer1k: body.cached_input_cost_per_1k?.toFixed() ?? null,
       cacheWriteCostPer1k: body.cache_write_cost_per_1k?.toFixed() ?? null,
+      cacheWrite1hCostPer1k: body.cache_write_1h_cost_per_1k?.toFixed() ?? null,
+      tiers: body.tiers ?? Prisma.DbNull,
     };
     // (model, source, effective_from) is unique at millisecond precision. When the caller did not pick
     // the time, two quick PUTs may land in the same millisecond: retry with a later "now".

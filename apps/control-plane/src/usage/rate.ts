@@ -1,4 +1,12 @@
-import { type Decimal, normaliseModelName, PricingError, parseUsdRate } from "@tokenmeter/pricing";
+import {
+  type Decimal,
+  normaliseModelName,
+  type PriceTierJson,
+  PricingError,
+  parsePriceTiers,
+  parseUsdRate,
+  priceTiersJson,
+} from "@tokenmeter/pricing";
 import { z } from "zod";
 
 /**
@@ -18,6 +26,21 @@ export const rateSchema = z.unknown().transform((value, ctx): Decimal => {
   }
   ctx.addIssue({ code: "custom", message, params: { code: "invalid_rate" } });
   return z.NEVER;
+});
+
+/**
+ * Long-context tiers from an admin request, validated by @tokenmeter/pricing's `parsePriceTiers` (ascending
+ * `above_input_tokens`, rates checked like any rate) and turned into their stored JSON form with exact
+ * decimal strings. Any failure is a 400 `invalid_tiers`.
+ */
+export const tiersSchema = z.unknown().transform((value, ctx): PriceTierJson[] | null => {
+  try {
+    return priceTiersJson(parsePriceTiers(value));
+  } catch (error) {
+    if (!(error instanceof PricingError)) throw error;
+    ctx.addIssue({ code: "custom", message: error.message, params: { code: "invalid_tiers" } });
+    return z.NEVER;
+  }
 });
 
 /**
