@@ -38,7 +38,11 @@ export function parseSse(bytes: CapturedBytes): SseStream {
   if (!bytes.truncated) return { events, truncated: false };
   const tail = bytes.tail.toString("utf8");
   const firstBreak = tail.search(/[\r\n]/);
-  const tailEvents = firstBreak < 0 ? [] : eventsOf(tail.slice(firstBreak));
+  // The tail's first line is usually the rest of a dropped one, but the cut may fall exactly at a line
+  // start: a first line that is a whole `data:` field with complete JSON is kept.
+  const firstLine = firstBreak < 0 ? tail : tail.slice(0, firstBreak);
+  const whole = /^data: ?[[{]/.test(firstLine) && eventJson(firstLine.replace(/^data: ?/, "")) !== undefined;
+  const tailEvents = whole ? eventsOf(tail) : firstBreak < 0 ? [] : eventsOf(tail.slice(firstBreak));
   return { events: [...events, ...tailEvents], truncated: true };
 }
 

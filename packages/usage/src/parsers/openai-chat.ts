@@ -43,11 +43,15 @@ export function openAiChatCounts(usage: unknown): CountsResult {
   const cacheMisses = r.read(usage, "prompt_cache_miss_tokens");
   const reasoning = r.read(completionDetails, "reasoning_tokens");
   const cacheWrite = detailCacheWrites(r, promptDetails);
+  const input = Math.max(promptTokens, cacheHits + cacheMisses);
+  // xAI reports reasoning_tokens OUTSIDE completion_tokens (its total is prompt + completion + reasoning);
+  // everyone else inside. The total tells them apart.
+  const exclusive = reasoning > 0 && reportedTotal === input + output + reasoning;
   return finishCounts(r, {
-    input: Math.max(promptTokens, cacheHits + cacheMisses),
+    input,
     cachedInput: cachedTokens || cacheHits,
     cacheWrite,
-    output,
+    output: exclusive ? output + reasoning : output,
     reasoning,
     reportedTotal,
   });
