@@ -3,9 +3,7 @@ import { CountReader, finishCounts } from "./counts.js";
 import { cleanModel } from "./request.js";
 import type { ParseOutcome, UsageRule } from "./types.js";
 
-// A key preceded by a backslash is inside a JSON string (escaped quote): text, not structure.
-const key = (name: string) => `(?:^|[^\\\\])"${name}"\\s*:\\s*`;
-const digits = (name: string) => `${key(name)}(\\d+)`;
+const digits = (key: string) => `"${key}"\\s*:\\s*(\\d+)`;
 
 /** Rules tried after every parser, as a last resort: the usual usage keys of the known providers. */
 export const DEFAULT_RULES: readonly UsageRule[] = [
@@ -14,27 +12,27 @@ export const DEFAULT_RULES: readonly UsageRule[] = [
     inputTokens: digits("prompt_tokens"),
     outputTokens: digits("completion_tokens"),
     totalTokens: digits("total_tokens"),
-    model: `${key("model")}"([^"]{1,200})"`,
+    model: `"model"\\s*:\\s*"([^"]{1,200})"`,
   },
   {
     name: "input-output-tokens",
     inputTokens: digits("input_tokens"),
     outputTokens: digits("output_tokens"),
     totalTokens: digits("total_tokens"),
-    model: `${key("model")}"([^"]{1,200})"`,
+    model: `"model"\\s*:\\s*"([^"]{1,200})"`,
   },
   {
     name: "gemini-like",
     inputTokens: digits("promptTokenCount"),
     outputTokens: digits("candidatesTokenCount"),
     totalTokens: digits("totalTokenCount"),
-    model: `${key("modelVersion")}"([^"]{1,200})"`,
+    model: `"modelVersion"\\s*:\\s*"([^"]{1,200})"`,
   },
   {
     name: "ollama-like",
     inputTokens: digits("prompt_eval_count"),
     outputTokens: digits("eval_count"),
-    model: `${key("model")}"([^"]{1,200})"`,
+    model: `"model"\\s*:\\s*"([^"]{1,200})"`,
   },
 ];
 
