@@ -1,6 +1,7 @@
 import { CAPTURE_QUEUE_NAME, type Capture, captureBatchV1Schema, captureSchema } from "@tokenmeter/capture";
 import { type DbClient, isRowDataError, recordUsage } from "@tokenmeter/db";
 import { PriceBook } from "@tokenmeter/pricing";
+import { decodeCaptureOffLoop } from "@tokenmeter/usage";
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { z } from "zod";
@@ -79,7 +80,9 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
       .join("; ");
 
   const meterAndRecord = async (capture: Capture): Promise<void> => {
-    const metered = meterCapture(capture, prices.current(), rulesFor(rules.current(), capture.serviceId));
+    // Compressed bodies are inflated on the thread pool: a 2 MB gunzip would block this loop for milliseconds.
+    const decoded = await decodeCaptureOffLoop(capture);
+    const metered = meterCapture(decoded, prices.current(), rulesFor(rules.current(), capture.serviceId));
     await batcher.add(metered.row);
     const { usage, row } = metered;
     metrics.usage.inc({ source: usage.source, parser: usage.parser ?? "none" });

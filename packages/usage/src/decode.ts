@@ -36,7 +36,8 @@ export function decodeBody(body: BodyCapture): DecodedBody {
   return { bytes: { head: data, tail: Buffer.alloc(0), truncated: false }, error: null };
 }
 
-function parseCodings(header: string): string[] {
+/** The content codings of a header value, in the order they were applied, without identity. */
+export function parseCodings(header: string): string[] {
   return header
     .split(",")
     .map((c) => c.trim().toLowerCase())

@@ -1,9 +1,9 @@
 import { createRequire } from "node:module";
 import type { BodyCapture } from "@tokenmeter/capture";
 import { isRecord } from "./counts.js";
-import { decodeBody } from "./decode.js";
 import { parseJson } from "./json-scan.js";
 import type { StreamRemains, TokenUsage } from "./types.js";
+import { boundedBody } from "./window.js";
 
 /** The offline tokenizer used for a model: o200k_base for the GPT-4o generation and later, else cl100k_base. */
 export function encodingFor(model: string | null): "o200k_base" | "cl100k_base" {
@@ -95,15 +95,16 @@ function promptText(request: unknown): string {
 /** Prompt tokens of a request body, and whether the capture had cut it (then extrapolated by size). */
 function promptTokens(body: BodyCapture | undefined, encoding: Encoding): { tokens: number; cut: boolean } {
   if (!body || body.size === 0) return { tokens: 0, cut: false };
-  const decoded = decodeBody(body);
-  if (decoded.error) return { tokens: 0, cut: true };
-  const { head, tail, truncated } = decoded.bytes;
+  const { bytes, scale, error } = boundedBody(body);
+  if (error) return { tokens: 0, cut: true };
+  const { head, tail, truncated } = bytes;
   if (truncated) {
     // The JSON is cut: count the captured text as it is and scale it to the body's true size.
-    const captured = head.length + tail.length;
     const text = `${head.toString("utf8")}${tail.toString("utf8")}`;
+    const size =
+      scale > 1 ? scale * (head.length + tail.length) : Math.max(body.size, head.length + tail.length);
     return {
-      tokens: Math.round((countTokens(text, encoding) * body.size) / Math.max(captured, 1)),
+      tokens: Math.round((countTokens(text, encoding) * size) / Math.max(head.length + tail.length, 1)),
       cut: true,
     };
   }

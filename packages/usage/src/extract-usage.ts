@@ -1,5 +1,3 @@
-import type { BodyCapture } from "@tokenmeter/capture";
-import { decodeBody } from "./decode.js";
 import { estimateUsage } from "./estimate.js";
 import { looksLikeEventStream, parseEventStream } from "./eventstream.js";
 import { jsonDoc, stripBom } from "./json-scan.js";
@@ -14,10 +12,10 @@ import { openAiChatParser } from "./parsers/openai-chat.js";
 import { openAiEmbeddingsParser } from "./parsers/openai-embeddings.js";
 import { openAiResponsesParser } from "./parsers/openai-responses.js";
 import { pathModel, readRequest } from "./request.js";
-import { applyRules, DEFAULT_RULES, ruleText } from "./rules.js";
+import { applyRules, DEFAULT_RULES, ruleTextOf } from "./rules.js";
 import { looksLikeSse, parseSse } from "./sse.js";
 import type { ExchangeForParsing, ExtractOptions, ParseOutcome, TokenUsage, UsageRule } from "./types.js";
-import { windowed } from "./window.js";
+import { boundedBody } from "./window.js";
 
 const PARSERS: readonly FormatParser[] = [
   openAiChatParser,
@@ -70,12 +68,13 @@ export function extractUsage(
 }
 
 function inputOf(exchange: ExchangeForParsing, request: ParseInput["request"]) {
-  const body: BodyCapture = exchange.response.body;
-  const decoded = decodeBody(body);
-  if (decoded.error) return { error: decoded.error } as const;
-  const whole = decoded.bytes;
-  if (whole.head.length + whole.tail.length === 0) return { error: "response body is empty" } as const;
-  const { bytes, scale } = windowed(whole, body);
+  const { bytes, scale, error } = boundedBody(exchange.response.body);
+  if (error) return { error } as const;
+  if (bytes.head.length + bytes.tail.length === 0) {
+    const failed = exchange.response.body.decodedFrom;
+    const why = failed?.includes("; ") ? `cannot decode ${failed}` : "response body is empty";
+    return { error: why } as const;
+  }
   const contentType = exchange.response.contentType;
   let input: ParseInput;
   if (looksLikeEventStream(bytes.head, contentType)) {
@@ -142,7 +141,7 @@ function extract(exchange: ExchangeForParsing, options: ExtractOptions): TokenUs
   const rules = [...(options.rules ?? []), ...(structured || unfinished() ? [] : DEFAULT_RULES)];
   let invalid: string | null = null;
   if (rules.length > 0) {
-    const text = ruleText(bytes.head.toString("utf8"), bytes.tail.toString("utf8"));
+    const text = ruleTextOf(bytes);
     const applied = applyRules(text, rules);
     if (applied.outcome) return usageOf(applied.outcome, "rule", applied.outcome.model ?? model);
     invalid = applied.invalid;

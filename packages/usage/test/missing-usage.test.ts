@@ -113,7 +113,7 @@ describe("estimates of cut-off streams", () => {
   it("extrapolates the output of a truncated capture from the bytes it dropped", () => {
     const chunk = (text: string) =>
       `data: ${JSON.stringify({ object: "chat.completion.chunk", model: "gpt-4o", choices: [{ index: 0, delta: { content: text } }] })}\n\n`;
-    const body = Array.from({ length: 4000 }, () => chunk(" word")).join("");
+    const body = Array.from({ length: 1500 }, () => chunk(" word")).join("");
     const whole = extractUsage(exchange({ path: "/v1/chat/completions", request, response: body }));
     expect(whole.source).toBe("estimated");
     const cut = extractUsage(
@@ -123,7 +123,7 @@ describe("estimates of cut-off streams", () => {
         response: capture(body, { headMax: 16 * 1024, tailMax: 16 * 1024 }),
       }),
     );
-    expect(whole.outputTokens).toBeGreaterThanOrEqual(4000);
+    expect(whole.outputTokens).toBeGreaterThanOrEqual(1500);
     expect(cut.parseError).toMatch(/output extrapolated from a truncated capture/);
     expect(Math.abs(cut.outputTokens - whole.outputTokens)).toBeLessThan(whole.outputTokens * 0.1);
   });
