@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { HeadTailBuffer } from "@tokenmeter/capture";
-import { decodeCaptureOffLoop, extractUsage } from "@tokenmeter/usage";
+import { decodeBodyBounded, extractUsage, RESPONSE_DECODE_LIMITS } from "@tokenmeter/usage";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const fixtures = path.join(root, "packages/usage/test/fixtures");
@@ -74,11 +74,12 @@ const bigSse = Buffer.from(`${chunk(" word").repeat(2_000_000 / 120)}${usageChun
 const bigSseNoUsage = Buffer.from(chunk(" word é").repeat(2_000_000 / 120));
 const big = [
   ["2 MB chat JSON, whole", exchange("/v1/chat/completions", capture(bigJson))],
-  // The worker inflates compressed bodies on the thread pool first (decodeCaptureOffLoop): only the parse blocks.
+  // The worker inflates compressed bodies on the thread pool first (decodeBodyBounded): only the parse blocks.
   [
     "2 MB chat JSON, gzip, inflated off-loop",
-    await decodeCaptureOffLoop(
-      exchange("/v1/chat/completions", capture(gzipSync(bigJson), { encoding: "gzip" })),
+    exchange(
+      "/v1/chat/completions",
+      await decodeBodyBounded(capture(gzipSync(bigJson), { encoding: "gzip" }), RESPONSE_DECODE_LIMITS),
     ),
   ],
   [

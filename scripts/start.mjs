@@ -1,6 +1,5 @@
 // `npm start`: build once, create and migrate the database, then run the proxy, the worker and the control
 // plane in one terminal with readable, prefixed logs. Ctrl-C stops all three cleanly.
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -8,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { formatLogLine } from "./lib/log-format.mjs";
 import { run } from "./lib/run.mjs";
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, requireServices } from "./lib/services.mjs";
+import { supervise } from "./lib/supervisor.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const env = { ...process.env };
@@ -65,57 +65,34 @@ const apps = [
   { name: "control-plane", dir: "apps/control-plane" },
 ];
 const pretty = process.env.LOG_FORMAT !== "json";
-const children = new Map();
-let stopping = false;
 
-function startApp(app) {
-  const child = spawn(process.execPath, ["--enable-source-maps", "dist/main.js"], {
+// A crashed app is restarted with backoff (1 s doubling to 30 s) while the others keep running.
+const supervisor = supervise(
+  apps.map((app) => ({
+    name: app.name,
+    command: process.execPath,
+    args: ["--enable-source-maps", "dist/main.js"],
     cwd: path.join(root, app.dir),
+  })),
+  {
     env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.set(app.name, child);
-  const forward = (stream, out) => {
-    let buf = "";
-    stream.on("data", (d) => {
-      buf += d.toString();
-      let nl = buf.indexOf("\n");
-      while (nl !== -1) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        out.write(`${pretty ? formatLogLine(app.name, line) : line}\n`);
-        nl = buf.indexOf("\n");
-      }
-    });
-  };
-  forward(child.stdout, process.stdout);
-  forward(child.stderr, process.stderr);
-  child.on("exit", (code, signal) => {
-    children.delete(app.name);
-    if (!stopping) {
-      console.error(`✖ ${app.name} exited (${signal ?? code}); stopping the others`);
-      stop(1);
-    } else if (children.size === 0) {
-      process.exit(process.exitCode ?? 0);
-    }
-  });
-}
+    onLine: (name, line, stream) =>
+      (stream === "err" ? process.stderr : process.stdout).write(
+        `${pretty ? formatLogLine(name, line) : line}\n`,
+      ),
+    onRestart: (name, exit, delayMs) =>
+      console.error(`✖ ${name} exited (${exit}); restarting in ${delayMs / 1000} s`),
+  },
+);
 
-function stop(code = 0) {
+let stopping = false;
+function stop() {
   if (stopping) return;
   stopping = true;
-  process.exitCode = code;
-  for (const child of children.values()) child.kill("SIGTERM");
-  if (children.size === 0) process.exit(code);
-  setTimeout(() => {
-    for (const child of children.values()) child.kill("SIGKILL");
-    process.exit(code || 1);
-  }, 15_000).unref();
+  supervisor.stop().then(() => process.exit(0));
 }
-
-process.on("SIGINT", () => stop(0));
-process.on("SIGTERM", () => stop(0));
-for (const app of apps) startApp(app);
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
 
 const host = "http://localhost";
 console.log(`

@@ -3,9 +3,10 @@ import type { DbClient } from "@tokenmeter/db";
 import { hashApiKey, looksLikeApiKey } from "@tokenmeter/keys";
 import { openHeaders, type SecretsKeyring } from "@tokenmeter/secrets";
 import { type Entry, EntryCache } from "./entry-cache.js";
+import type { KeyLimits } from "./key-limits.js";
 
-/** A buyer key as the proxy needs it. */
-export interface KeyInfo {
+/** A buyer key as the proxy needs it, with its limits. */
+export interface KeyInfo extends KeyLimits {
   keyId: number;
   buyerId: number;
 }
@@ -39,10 +40,21 @@ export function databaseDirectorySource(db: DbClient, keyring: SecretsKeyring): 
     async findKey(hash) {
       const key = await db.apiKey.findUnique({
         where: { keyHash: hash },
-        select: { id: true, buyerId: true, revokedAt: true },
+        select: {
+          id: true,
+          buyerId: true,
+          revokedAt: true,
+          rateLimitPerMinute: true,
+          maxConcurrentRequests: true,
+        },
       });
       if (!key || key.revokedAt) return null;
-      return { keyId: Number(key.id), buyerId: Number(key.buyerId) };
+      return {
+        keyId: Number(key.id),
+        buyerId: Number(key.buyerId),
+        rateLimitPerMinute: key.rateLimitPerMinute,
+        maxConcurrentRequests: key.maxConcurrentRequests,
+      };
     },
     async findService(slug) {
       const s = await db.apiService.findUnique({ where: { slug } });

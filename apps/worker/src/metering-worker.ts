@@ -7,10 +7,10 @@ import {
 } from "@tokenmeter/capture";
 import { type DbClient, isRowDataError, recordUsage } from "@tokenmeter/db";
 import { PriceBook } from "@tokenmeter/pricing";
-import { decodeCaptureOffLoop } from "@tokenmeter/usage";
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { z } from "zod";
+import { decodeCaptureBodies } from "./decode-capture.js";
 import { meterCapture } from "./meter-capture.js";
 import type { WorkerMetrics } from "./metrics.js";
 import { loadPriceBook } from "./price-table.js";
@@ -87,10 +87,9 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
       .map((i) => `${i.path.join(".")}: ${i.message}`)
       .join("; ");
 
-  const meterAndRecord = async (capture: Capture): Promise<void> => {
-    // Compressed bodies are inflated on the thread pool: a 2 MB gunzip would block this loop for milliseconds.
-    const decoded = await decodeCaptureOffLoop(capture);
-    const metered = meterCapture(decoded, prices.current(), rulesFor(rules.current(), capture.serviceId));
+  const meterAndRecord = async (captured: Capture): Promise<void> => {
+    const capture = await decodeCaptureBodies(captured);
+    const metered = meterCapture(capture, prices.current(), rulesFor(rules.current(), capture.serviceId));
     await batcher.add(metered.row);
     const { usage, row } = metered;
     metrics.usage.inc({ source: usage.source, parser: usage.parser ?? "none" });

@@ -70,11 +70,7 @@ export function extractUsage(
 function inputOf(exchange: ExchangeForParsing, request: ParseInput["request"]) {
   const { bytes, scale, error } = boundedBody(exchange.response.body);
   if (error) return { error } as const;
-  if (bytes.head.length + bytes.tail.length === 0) {
-    const failed = exchange.response.body.decodedFrom;
-    const why = failed?.includes("; ") ? `cannot decode ${failed}` : "response body is empty";
-    return { error: why } as const;
-  }
+  if (bytes.head.length + bytes.tail.length === 0) return { error: "response body is empty" } as const;
   const contentType = exchange.response.contentType;
   let input: ParseInput;
   if (looksLikeEventStream(bytes.head, contentType)) {

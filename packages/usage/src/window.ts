@@ -9,8 +9,8 @@ import { decodeBody } from "./decode.js";
 export const MAX_WHOLE_BYTES = 256 * 1024;
 // What is read of a larger or truncated body: the model is in the first events or keys, the usage in the
 // last ones. Multiples of 3, so a window is a whole number of base64 quads.
-export const HEAD_WINDOW_BYTES = 3 * 10_923;
-export const TAIL_WINDOW_BYTES = 3 * 21_846;
+const HEAD_WINDOW_BYTES = 3 * 10_923;
+const TAIL_WINDOW_BYTES = 3 * 21_846;
 const HEAD_WINDOW_CHARS = (HEAD_WINDOW_BYTES / 3) * 4;
 const TAIL_WINDOW_CHARS = (TAIL_WINDOW_BYTES / 3) * 4;
 
@@ -38,7 +38,7 @@ function base64Bytes(text: string): number {
 export function boundedBody(body: BodyCapture): BoundedBody {
   const head = body?.head;
   const tail = body?.tail;
-  if (body && isPlain(body) && typeof head === "string" && typeof tail === "string") {
+  if (body && isPlain(body) && !body.undecodable && typeof head === "string" && typeof tail === "string") {
     const end = body.truncated ? tail : head;
     const large = body.truncated || head.length > (MAX_WHOLE_BYTES / 3) * 4 + 4;
     if (large && head.length % 4 === 0 && end.length % 4 === 0) {
