@@ -125,7 +125,12 @@ function answer(
   }
   let request: Record<string, unknown> = {};
   try {
-    request = raw.length ? JSON.parse(raw.toString("utf8")) : {};
+    const parsed: unknown = raw.length ? JSON.parse(raw.toString("utf8")) : {};
+    // Any JSON value may arrive (tests send hostile bodies); only an object is a request.
+    request =
+      parsed && typeof parsed === "object" && !Array.isArray(parsed)
+        ? (parsed as Record<string, unknown>)
+        : {};
   } catch {
     send(
       res,
