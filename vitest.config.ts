@@ -1,7 +1,9 @@
 import { defineConfig } from "vitest/config";
 
 // Workspace packages are tested from source: the "@tokenmeter/source" export condition points at src/index.ts.
-const conditions = ["@tokenmeter/source", "module", "node", "development|production"];
+// No "module" condition: vitest passes these to Node's own resolver too, and packages whose "module" build
+// is meant for bundlers only (@smithy/core) would then fail to load; production Node does not use it either.
+const conditions = ["@tokenmeter/source", "node", "development|production"];
 const project = (name: string, dir: string) => ({
   extends: true as const,
   test: { name, include: [`${dir}/src/**/*.test.ts`, `${dir}/test/**/*.test.ts`] },

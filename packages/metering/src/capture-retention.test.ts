@@ -9,6 +9,7 @@ const usage = (over: Partial<TokenUsage>): TokenUsage => ({
   inputTokens: 0,
   cachedInputTokens: 0,
   cacheWriteTokens: 0,
+  cacheWrite1hTokens: 0,
   outputTokens: 0,
   reasoningTokens: 0,
   totalTokens: 0,

@@ -28,7 +28,7 @@ export interface MeteredCapture {
  * `truncated_stream_policy`). Handed to `extractUsage` with the parsers that take it.
  */
 export function usageOptionsFor(service: ServiceSettings) {
-  return { truncatedStreamPolicy: service.truncatedStreamPolicy };
+  return { missingUsage: service.truncatedStreamPolicy };
 }
 
 /** Meters one capture: parses its usage, prices it at the request time and builds its row. Never throws. */
@@ -42,7 +42,7 @@ export function meterCapture(capture: Capture, context: MeteringContext): Metere
       request: { body: capture.request.body, contentType: capture.request.contentType },
       response: { body: capture.response.body, contentType: capture.response.contentType },
     },
-    context.rules ?? [],
+    { rules: context.rules ?? [], ...usageOptionsFor(service) },
   );
   const receivedAt = new Date(capture.receivedAt);
   const row: UsageRow = {

@@ -36,6 +36,8 @@ export interface CountParts {
   input: number;
   cachedInput?: number;
   cacheWrite?: number;
+  /** Subset of cacheWrite with a 1-hour TTL. */
+  cacheWrite1h?: number;
   output: number;
   reasoning?: number;
   /** The provider's own total, if it reports one. */
@@ -52,18 +54,21 @@ export function finishCounts(reader: CountReader, parts: CountParts): CountsResu
   if (reader.seen === 0) return { error: "usage object has no token counts" };
   const cachedInput = parts.cachedInput ?? 0;
   const cacheWrite = parts.cacheWrite ?? 0;
+  const cacheWrite1h = parts.cacheWrite1h ?? 0;
   const reasoning = parts.reasoning ?? 0;
   const total = Math.max(parts.input + parts.output, parts.reportedTotal ?? 0);
   if (total > MAX_TOKEN_COUNT || parts.input > MAX_TOKEN_COUNT || parts.output > MAX_TOKEN_COUNT) {
     return { error: `token counts exceed ${MAX_TOKEN_COUNT}` };
   }
   if (cachedInput + cacheWrite > parts.input) return { error: "cached tokens exceed input tokens" };
+  if (cacheWrite1h > cacheWrite) return { error: "1-hour cache writes exceed cache writes" };
   if (reasoning > parts.output) return { error: "reasoning tokens exceed output tokens" };
   return {
     counts: {
       inputTokens: parts.input,
       cachedInputTokens: cachedInput,
       cacheWriteTokens: cacheWrite,
+      cacheWrite1hTokens: cacheWrite1h,
       outputTokens: parts.output,
       reasoningTokens: reasoning,
       totalTokens: total,

@@ -49,7 +49,7 @@ describe("tokenizer estimates", () => {
     expect(usage.inputTokens).toBeGreaterThan(7);
   });
 
-  it("does not estimate when the request body was cut by the capture", () => {
+  it("extrapolates the prompt of a request body cut by the capture from its true size", () => {
     const big = "word ".repeat(100_000);
     const usage = extractUsage(
       exchange({
@@ -65,7 +65,11 @@ describe("tokenizer estimates", () => {
         responseType: "text/event-stream",
       }),
     );
-    expect(usage.source).toBe("none");
+    // "word " is one token; the JSON around it a handful more.
+    expect(usage).toMatchObject({ source: "estimated", outputTokens: 1 });
+    expect(usage.inputTokens).toBeGreaterThan(95_000);
+    expect(usage.inputTokens).toBeLessThan(110_000);
+    expect(usage.parseError).toMatch(/prompt extrapolated from a truncated capture/);
   });
 
   it("picks o200k_base for the GPT-4o generation and cl100k_base for older models", () => {

@@ -7,6 +7,16 @@ export {
   RESPONSE_DECODE_LIMITS,
 } from "./decode-bounded.js";
 export { extractUsage, PARSER_NAMES } from "./extract-usage.js";
+export { MAX_JSON_DEPTH } from "./json-scan.js";
 export { MAX_MODEL_LENGTH, requestedModel } from "./request.js";
 export { checkUsageRule, DEFAULT_RULES } from "./rules.js";
-export type { ExchangeForParsing, TokenUsage, UsageRule, UsageSource } from "./types.js";
+export {
+  type ExchangeForParsing,
+  type ExtractOptions,
+  MISSING_USAGE_POLICIES,
+  type MissingUsagePolicy,
+  type TokenUsage,
+  type UsageRule,
+  type UsageSource,
+} from "./types.js";
+export { MAX_WHOLE_BYTES } from "./window.js";

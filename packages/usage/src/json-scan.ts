@@ -1,6 +1,5 @@
 import type { CapturedBytes } from "@tokenmeter/capture";
 import { isRecord } from "./counts.js";
-import { stripBom } from "./sse.js";
 
 /** A JSON body as captured: parsed whole when possible, otherwise its head and tail text to scan. */
 export interface JsonDoc {
@@ -14,23 +13,66 @@ export interface JsonDoc {
 }
 
 // A usage object is small; bounding the scan keeps a pathological body from costing quadratic time.
-const MAX_OBJECT_CHARS = 256 * 1024;
-const MAX_ATTEMPTS = 64;
+const MAX_OBJECT_CHARS = 16 * 1024;
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Deepest nesting parsed. V8's JSON.parse does not overflow the stack, but a megabyte of "[" costs it
+ * about a second; real responses nest a few dozen levels.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** The nesting depth of JSON text, counting only brackets outside strings; stops early past `limit`. */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > limit) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}
+
+// A text this short nests at most half as deep, which JSON.parse handles in well under a millisecond:
+// the scan is skipped for the many small events of a stream.
+const SCAN_DEPTH_FROM_CHARS = 1024;
+
+/** JSON.parse behind a nesting bound; the error says why a text is not taken. Never throws. */
+export function parseJson(
+  text: string,
+): { value: unknown; error: null } | { value: undefined; error: string } {
+  if (text.length > SCAN_DEPTH_FROM_CHARS && jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+    return { value: undefined, error: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
+  }
+  try {
+    return { value: JSON.parse(text), error: null };
+  } catch (err) {
+    return { value: undefined, error: err instanceof Error ? err.message.slice(0, 80) : "parse error" };
+  }
+}
+
+/** Removes a UTF-8 byte order mark. */
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
 
 /** Builds a JsonDoc from decoded bytes. Only an untruncated body is parsed whole. */
 export function jsonDoc(bytes: CapturedBytes): JsonDoc {
   const head = stripBom(bytes.head.toString("utf8"));
   const tail = bytes.tail.toString("utf8");
   if (bytes.truncated) return { value: undefined, head, tail, truncated: true, error: null };
-  try {
-    return { value: JSON.parse(head), head, tail, truncated: false, error: null };
-  } catch (err) {
-    const start = head.trimStart();
-    const why = start.startsWith("<")
-      ? "response is HTML or XML, not JSON"
-      : `response is not valid JSON (${err instanceof Error ? err.message.slice(0, 80) : "parse error"})`;
-    return { value: undefined, head, tail, truncated: false, error: why };
-  }
+  const parsed = parseJson(head);
+  if (parsed.error === null) return { value: parsed.value, head, tail, truncated: false, error: null };
+  const why = head.trimStart().startsWith("<")
+    ? "response is HTML or XML, not JSON"
+    : `response is not valid JSON (${parsed.error})`;
+  return { value: undefined, head, tail, truncated: false, error: why };
 }
 
 /**
@@ -77,13 +119,7 @@ export function balancedObjectAt(text: string, open: number): unknown {
     else if (c === "{" || c === "[") depth++;
     else if (c === "}" || c === "]") {
       depth--;
-      if (depth === 0) {
-        try {
-          return JSON.parse(text.slice(open, i + 1));
-        } catch {
-          return undefined;
-        }
-      }
+      if (depth === 0) return parseJson(text.slice(open, i + 1)).value;
     }
   }
   return undefined;
@@ -144,11 +180,9 @@ export function jsonLines(doc: JsonDoc): unknown[] {
     for (const line of text.split("\n")) {
       const trimmed = line.trim();
       if (!trimmed.startsWith("{")) continue;
-      try {
-        values.push(JSON.parse(trimmed));
-      } catch {
-        // A line cut at the head/tail boundary.
-      }
+      // A line cut at the head/tail boundary does not parse and is skipped.
+      const parsed = parseJson(trimmed);
+      if (parsed.error === null) values.push(parsed.value);
     }
   }
   return values;

@@ -1,7 +1,7 @@
 import type { BodyCapture } from "@tokenmeter/capture";
 import { isRecord } from "./counts.js";
-import { decodeBody } from "./decode.js";
 import { jsonDoc, stringForKey } from "./json-scan.js";
+import { boundedBody } from "./window.js";
 
 /** Longest model name kept (the ledger column is VARCHAR(200)). */
 export const MAX_MODEL_LENGTH = 200;
@@ -25,7 +25,7 @@ export function cleanModel(value: unknown): string | null {
 export function readRequest(body: BodyCapture | undefined): RequestInfo {
   const unknown: RequestInfo = { model: null, includeUsage: null };
   if (!body || body.size === 0) return unknown;
-  const decoded = decodeBody(body);
+  const decoded = boundedBody(body);
   if (decoded.error) return unknown;
   const doc = jsonDoc(decoded.bytes);
   if (doc.value !== undefined) {

@@ -1,5 +1,6 @@
 import type { CapturedBytes } from "@tokenmeter/capture";
 import { createParser } from "eventsource-parser";
+import { parseJson, stripBom } from "./json-scan.js";
 
 /** One server-sent event; `json` is its data parsed, or undefined when the data is not JSON. */
 export interface SseEvent {
@@ -37,14 +38,18 @@ export function parseSse(bytes: CapturedBytes): SseStream {
   if (!bytes.truncated) return { events, truncated: false };
   const tail = bytes.tail.toString("utf8");
   const firstBreak = tail.search(/[\r\n]/);
-  const tailEvents = firstBreak < 0 ? [] : eventsOf(tail.slice(firstBreak));
+  // The tail's first line is usually the rest of a dropped one, but the cut may fall exactly at a line
+  // start: a first line that is a whole `data:` field with complete JSON is kept.
+  const firstLine = firstBreak < 0 ? tail : tail.slice(0, firstBreak);
+  const whole = /^data: ?[[{]/.test(firstLine) && eventJson(firstLine.replace(/^data: ?/, "")) !== undefined;
+  const tailEvents = whole ? eventsOf(tail) : firstBreak < 0 ? [] : eventsOf(tail.slice(firstBreak));
   return { events: [...events, ...tailEvents], truncated: true };
 }
 
 function eventsOf(text: string): SseEvent[] {
   const events: SseEvent[] = [];
   const parser = createParser({
-    onEvent: (e) => events.push({ event: e.event, data: e.data, json: parseJson(e.data) }),
+    onEvent: (e) => events.push({ event: e.event, data: e.data, json: eventJson(e.data) }),
     // Unknown fields are ignored, as the SSE spec says; a cut line can look like one.
     onError: () => {},
   });
@@ -76,17 +81,8 @@ function feedByLines(text: string, feed: (piece: string) => void): void {
   }
 }
 
-function parseJson(data: string): unknown {
+function eventJson(data: string): unknown {
   const first = data.trimStart()[0];
   if (first !== "{" && first !== "[") return undefined;
-  try {
-    return JSON.parse(data);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Removes a UTF-8 byte order mark. */
-export function stripBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return parseJson(data).value;
 }

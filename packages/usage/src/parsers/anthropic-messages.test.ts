@@ -27,6 +27,7 @@ describe("Anthropic Messages", () => {
       inputTokens: 21 + 1500 + 3000,
       cachedInputTokens: 3000,
       cacheWriteTokens: 1500,
+      cacheWrite1hTokens: 0,
       outputTokens: 393,
       reasoningTokens: 0,
       totalTokens: 4521 + 393,

@@ -1,13 +1,18 @@
 import { isRecord } from "../counts.js";
+import type { AwsEventStream } from "../eventstream.js";
 import { type JsonDoc, partialRoot } from "../json-scan.js";
 import type { RequestInfo } from "../request.js";
 import type { SseEvent, SseStream } from "../sse.js";
-import type { CountsResult, ParseOutcome } from "../types.js";
+import type { CountsResult, ParseOutcome, StreamRemains, UsageCounts } from "../types.js";
 
-/** A decoded response body as one of the two shapes providers use, plus what the request said. */
+/**
+ * A decoded response body as one of the shapes providers use (one JSON document or JSON lines, server-sent
+ * events, AWS binary event stream), plus what the request said.
+ */
 export type ParseInput =
   | { kind: "json"; doc: JsonDoc; request: RequestInfo }
-  | { kind: "sse"; stream: SseStream; request: RequestInfo };
+  | { kind: "sse"; stream: SseStream; request: RequestInfo }
+  | { kind: "eventstream"; stream: AwsEventStream; request: RequestInfo };
 
 /** One provider wire format (JSON and its SSE streaming variant). */
 export interface FormatParser {
@@ -15,14 +20,17 @@ export interface FormatParser {
   name: string;
   /** Whether the request path is this format's endpoint (query string already removed). */
   matchesPath(path: string): boolean;
+  /** Whether the format can come as an AWS event stream (only those parsers are tried on one). */
+  eventStream?: boolean;
   /** Whether the body looks like this format, for paths that do not say. */
   detect(input: ParseInput): boolean;
   parse(input: ParseInput): ParseOutcome;
 }
 
-/** The parser name reported for an input: `${name}-sse` for streams. */
+/** The parser name reported for an input: `${name}-sse` for SSE, `${name}-stream` for event streams. */
 export function parserName(base: string, input: ParseInput): string {
-  return input.kind === "sse" ? `${base}-sse` : base;
+  if (input.kind === "sse") return `${base}-sse`;
+  return input.kind === "eventstream" ? `${base}-stream` : base;
 }
 
 /** Builds the outcome of a normalised usage object. */
@@ -34,6 +42,30 @@ export function outcomeOf(parser: string, model: string | null, result: CountsRe
 /** An outcome without usage. */
 export function failure(parser: string, model: string | null, error: string): ParseOutcome {
   return { parser, model, counts: null, error };
+}
+
+/**
+ * A stream that ended without its final usage: the reason, what the provider had reported by then and
+ * the text generated so far, for the caller's missing-usage policy (estimate or zero).
+ */
+export function unfinished(
+  parser: string,
+  model: string | null,
+  reason: string,
+  text: string,
+  reported: UsageCounts | null = null,
+): ParseOutcome {
+  const remains: StreamRemains = { reason, text, reported };
+  return { parser, model, counts: null, error: reason, remains };
+}
+
+/** Appends the string values of `keys` in `source` to `out` (for the generated-text of a stream). */
+export function collectText(out: string[], source: unknown, ...keys: string[]): void {
+  if (!isRecord(source)) return;
+  for (const key of keys) {
+    const value = source[key];
+    if (typeof value === "string") out.push(value);
+  }
 }
 
 /** The last value `pick` returns over the events' JSON data (scanning from the end). */

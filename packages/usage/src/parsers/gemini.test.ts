@@ -15,6 +15,7 @@ describe("Gemini", () => {
       inputTokens: 4512,
       cachedInputTokens: 4096,
       cacheWriteTokens: 0,
+      cacheWrite1hTokens: 0,
       outputTokens: 320 + 1080,
       reasoningTokens: 1080,
       totalTokens: 5912,

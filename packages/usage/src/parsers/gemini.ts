@@ -1,17 +1,18 @@
 import { CountReader, finishCounts, isRecord } from "../counts.js";
+import { partialRoot } from "../json-scan.js";
 import { cleanModel } from "../request.js";
-import type { CountsResult } from "../types.js";
+import type { CountsResult, ParseOutcome } from "../types.js";
 import {
+  collectText,
   type FormatParser,
   failure,
   firstPicked,
   headMatches,
   jsonFailure,
-  lastPicked,
   outcomeOf,
   parserName,
-  rootOf,
   streamFailure,
+  unfinished,
 } from "./format-parser.js";
 
 /**
@@ -43,6 +44,46 @@ export function geminiCounts(meta: unknown): CountsResult {
 const hasGeminiShape = (d: unknown) => isRecord(d) && ("usageMetadata" in d || "candidates" in d);
 const metaOf = (d: unknown) => (isRecord(d) && isRecord(d.usageMetadata) ? d.usageMetadata : undefined);
 const versionOf = (d: unknown) => (isRecord(d) ? (cleanModel(d.modelVersion) ?? undefined) : undefined);
+const candidatesOf = (d: unknown): unknown[] =>
+  isRecord(d) && Array.isArray(d.candidates) ? d.candidates : [];
+/** A chunk that ends the response: a candidate with a finishReason, or a blocked prompt. */
+const isFinal = (d: unknown) =>
+  candidatesOf(d).some((c) => isRecord(c) && typeof c.finishReason === "string") ||
+  (isRecord(d) && isRecord(d.promptFeedback) && typeof d.promptFeedback.blockReason === "string");
+
+function streamedText(chunks: readonly unknown[]): string {
+  const out: string[] = [];
+  for (const chunk of chunks) {
+    for (const candidate of candidatesOf(chunk)) {
+      const parts = isRecord(candidate) && isRecord(candidate.content) ? candidate.content.parts : undefined;
+      if (!Array.isArray(parts)) continue;
+      for (const part of parts) collectText(out, part, "text");
+    }
+  }
+  return out.join("");
+}
+
+/**
+ * The usage of a sequence of chunks: every chunk repeats usageMetadata as running totals, so the last
+ * wins. Without a final chunk (finishReason) the stream was cut off: the running totals so far go to the
+ * missing-usage policy.
+ */
+function chunksOutcome(name: string, chunks: readonly unknown[], cutReason: string | null): ParseOutcome {
+  let model: string | null = null;
+  let meta: Record<string, unknown> | undefined;
+  let final = false;
+  for (const chunk of chunks) {
+    model = versionOf(chunk) ?? model;
+    meta = metaOf(chunk) ?? meta;
+    final ||= isFinal(chunk);
+  }
+  const result = meta ? geminiCounts(meta) : undefined;
+  if (result?.error) return outcomeOf(name, model, result);
+  if (final && result?.counts) return outcomeOf(name, model, result);
+  const reason =
+    cutReason ?? (meta ? "stream cut off before its final chunk" : "stream has no usageMetadata");
+  return unfinished(name, model, reason, streamedText(chunks), result?.counts ?? null);
+}
 
 /**
  * Gemini generateContent / streamGenerateContent: one JSON object, a JSON array of chunks (streaming
@@ -53,7 +94,7 @@ export const geminiParser: FormatParser = {
   name: "gemini",
   matchesPath: (path) => /:(?:stream)?generateContent$/i.test(path),
   detect(input) {
-    if (input.kind === "sse")
+    if (input.kind !== "json")
       return firstPicked(input.stream.events, (d) => hasGeminiShape(d) || undefined) ?? false;
     const { value } = input.doc;
     if (value !== undefined) return hasGeminiShape(Array.isArray(value) ? value[0] : value);
@@ -61,24 +102,37 @@ export const geminiParser: FormatParser = {
   },
   parse(input) {
     const name = parserName("gemini", input);
-    if (input.kind === "sse") {
-      const { events } = input.stream;
-      const model = lastPicked(events, versionOf) ?? null;
-      const meta = lastPicked(events, metaOf);
-      if (meta) return outcomeOf(name, model, geminiCounts(meta));
-      return failure(name, model, streamFailure(input.stream, "stream has no usageMetadata"));
+    if (input.kind !== "json") {
+      const { stream } = input;
+      const chunks = stream.events.map((e) => e.json).filter(isRecord);
+      if (chunks.length === 0) return failure(name, null, streamFailure(stream, "stream has no JSON events"));
+      const outcome = chunksOutcome(name, chunks, null);
+      if (outcome.remains && stream.truncated)
+        outcome.remains.reason = streamFailure(stream, outcome.remains.reason);
+      return outcome;
     }
-    const root = rootOf(input.doc, ["usageMetadata"], ["modelVersion"]);
-    const chunks = Array.isArray(root) ? root : [root];
-    if (!chunks.some(isRecord))
-      return failure(name, null, jsonFailure(input.doc, "response is not a JSON object"));
+    const { doc } = input;
+    // streamGenerateContent without alt=sse is one JSON array of chunks; cut off, it no longer parses.
+    const cutArray = doc.value === undefined && !doc.truncated && doc.head.trimStart().startsWith("[");
+    if (doc.value === undefined && (doc.truncated || cutArray)) {
+      const root = partialRoot(doc, ["usageMetadata"], ["modelVersion"]);
+      if (!isRecord(root.usageMetadata)) {
+        return failure(name, versionOf(root) ?? null, jsonFailure(doc, "response has no usageMetadata"));
+      }
+      const final = /"finishReason"\s*:/.test(doc.tail || doc.head.slice(-4096));
+      const chunk = final ? { ...root, candidates: [{ finishReason: "STOP" }] } : root;
+      return chunksOutcome(name, [chunk], cutArray ? "JSON array stream cut off before its end" : null);
+    }
+    // A whole body (one answer, or a JSON array the server closed) is complete: its last usage is final.
+    const chunks = Array.isArray(doc.value) ? doc.value : [doc.value];
+    if (!chunks.some(isRecord)) return failure(name, null, jsonFailure(doc, "response is not a JSON object"));
     let model: string | null = null;
     let meta: Record<string, unknown> | undefined;
     for (const chunk of chunks) {
       model = versionOf(chunk) ?? model;
       meta = metaOf(chunk) ?? meta;
     }
-    if (!meta) return failure(name, model, jsonFailure(input.doc, "response has no usageMetadata"));
+    if (!meta) return failure(name, model, jsonFailure(doc, "response has no usageMetadata"));
     return outcomeOf(name, model, geminiCounts(meta));
   },
 };

@@ -11,7 +11,7 @@ describe("generic JSON usage search", () => {
       outputTokens: 298,
       totalTokens: 324,
       source: "reported",
-      parser: "generic-json",
+      parser: "ollama",
     });
   });
 
@@ -27,7 +27,7 @@ describe("generic JSON usage search", () => {
       model: "llama3.2",
       inputTokens: 26,
       outputTokens: 282,
-      parser: "generic-json",
+      parser: "ollama",
     });
   });
 

@@ -3,32 +3,20 @@ import { jsonLines, lastObjectForKey, stringForKey } from "../json-scan.js";
 import { cleanModel } from "../request.js";
 import type { CountsResult, ParseOutcome } from "../types.js";
 import { anthropicCounts } from "./anthropic-messages.js";
+import { bedrockCounts } from "./bedrock-converse.js";
+import { cohereCounts } from "./cohere-chat.js";
 import { failure, outcomeOf, type ParseInput } from "./format-parser.js";
 import { geminiCounts } from "./gemini.js";
+import { ollamaCounts } from "./ollama.js";
 import { openAiChatCounts } from "./openai-chat.js";
 import { openAiResponsesCounts } from "./openai-responses.js";
 
-/** Ollama: prompt_eval_count in, eval_count out (durations beside them are nanoseconds, not tokens). */
-export function ollamaCounts(o: unknown): CountsResult {
-  const r = new CountReader();
-  return finishCounts(r, { input: r.read(o, "prompt_eval_count"), output: r.read(o, "eval_count") });
-}
-
-/** AWS Bedrock Converse: like Anthropic, inputTokens excludes cache reads and writes. */
-export function bedrockCounts(o: unknown): CountsResult {
-  const r = new CountReader();
-  const uncached = r.read(o, "inputTokens");
-  const cacheRead = r.read(o, "cacheReadInputTokens");
-  const cacheWrite = r.read(o, "cacheWriteInputTokens");
-  const output = r.read(o, "outputTokens");
-  const reportedTotal = r.read(o, "totalTokens");
-  const input = uncached + cacheRead + cacheWrite;
-  return finishCounts(r, { input, cachedInput: cacheRead, cacheWrite, output, reportedTotal });
-}
-
 /** Counts of an object holding usage keys directly, by which family of keys it has; else undefined. */
 function flatCounts(o: Record<string, unknown>): CountsResult | undefined {
-  if ("prompt_tokens" in o || "completion_tokens" in o) return openAiChatCounts(o);
+  if ("billed_units" in o) return cohereCounts(o);
+  if ("prompt_tokens" in o || "completion_tokens" in o || "prompt_cache_hit_tokens" in o) {
+    return openAiChatCounts(o);
+  }
   if ("input_tokens" in o || "output_tokens" in o) {
     const anthropic = "cache_read_input_tokens" in o || "cache_creation_input_tokens" in o;
     return anthropic ? anthropicCounts(o) : openAiResponsesCounts(o);
@@ -36,16 +24,71 @@ function flatCounts(o: Record<string, unknown>): CountsResult | undefined {
   if ("promptTokenCount" in o || "candidatesTokenCount" in o) return geminiCounts(o);
   if ("prompt_eval_count" in o || "eval_count" in o) return ollamaCounts(o);
   if ("inputTokens" in o || "outputTokens" in o) return bedrockCounts(o);
+  if ("inputTokenCount" in o || "outputTokenCount" in o) {
+    // Bedrock InvokeModel's amazon-bedrock-invocationMetrics.
+    const r = new CountReader();
+    return finishCounts(r, { input: r.read(o, "inputTokenCount"), output: r.read(o, "outputTokenCount") });
+  }
   return undefined;
 }
 
-function objectCounts(o: Record<string, unknown>): CountsResult | undefined {
-  if (isRecord(o.usage)) {
-    const found = flatCounts(o.usage);
-    if (found) return found;
+const sub = (o: Record<string, unknown>, key: string) => (isRecord(o[key]) ? o[key] : undefined);
+
+/**
+ * Usage at the positions providers put it, in one top-level object: `usage`, `usageMetadata`,
+ * `x_groq.usage`, `response.usage`, `message.usage`, `delta.usage`, `meta` (Cohere v1), `metadata.usage`,
+ * `amazon-bedrock-invocationMetrics`, or usage keys on the object itself.
+ */
+function knownCounts(o: Record<string, unknown>): CountsResult | undefined {
+  const usage = sub(o, "usage");
+  const found = usage && flatCounts(usage);
+  if (found) return found;
+  const meta = sub(o, "usageMetadata");
+  if (meta) return geminiCounts(meta);
+  for (const parent of ["x_groq", "response", "message", "delta", "metadata"]) {
+    const nested = sub(o, parent);
+    const nestedUsage = nested && sub(nested, "usage");
+    const counts = nestedUsage && flatCounts(nestedUsage);
+    if (counts) return counts;
   }
-  if (isRecord(o.usageMetadata)) return geminiCounts(o.usageMetadata);
+  const cohereV1 = sub(o, "meta");
+  if (cohereV1 && isRecord(cohereV1.billed_units)) return cohereCounts(cohereV1);
+  const bedrock = sub(o, "amazon-bedrock-invocationMetrics");
+  if (bedrock) return flatCounts(bedrock);
   return flatCounts(o);
+}
+
+// Keys under which numbers describe a failure, never usage (an error may quote a token limit).
+const NOT_ENVELOPES = new Set(["error", "errors", "detail", "details", "message", "response"]);
+
+/**
+ * Usage of one top-level chunk: its known positions, else those of one unnamed envelope level
+ * (`{"result": {...}}`). Never inside arrays (choices, content, candidates, output hold generated text
+ * and tool arguments) nor under error objects: a "usage" there was written by a model or a user.
+ */
+function chunkCounts(o: Record<string, unknown>): Found | undefined {
+  const found = knownCounts(o);
+  if (found) return { result: found, model: chunkModel(o) };
+  for (const [key, child] of Object.entries(o)) {
+    if (NOT_ENVELOPES.has(key) || !isRecord(child)) continue;
+    const usage = sub(child, "usage");
+    const result = usage
+      ? flatCounts(usage)
+      : isRecord(child.usageMetadata)
+        ? geminiCounts(child.usageMetadata)
+        : undefined;
+    if (result) return { result, model: chunkModel(child) ?? chunkModel(o) };
+  }
+  return undefined;
+}
+
+function chunkModel(o: Record<string, unknown>): string | null {
+  for (const holder of [o, sub(o, "message"), sub(o, "response")]) {
+    if (!holder) continue;
+    const model = cleanModel(holder.model) ?? cleanModel(holder.modelVersion);
+    if (model) return model;
+  }
+  return null;
 }
 
 interface Found {
@@ -53,60 +96,53 @@ interface Found {
   model: string | null;
 }
 
-const MAX_VISITED = 20_000;
-
-/**
- * Breadth-first search for the shallowest object with usage keys; among several at that depth the last
- * wins (streams and arrays of chunks put the final, cumulative usage last).
- */
-export function findUsage(root: unknown): Found | undefined {
-  let level: unknown[] = [root];
-  let visited = 0;
-  while (level.length > 0 && visited < MAX_VISITED) {
-    let found: Found | undefined;
-    const next: unknown[] = [];
-    for (const node of level) {
-      if (++visited > MAX_VISITED) break;
-      const children = Array.isArray(node) ? node : isRecord(node) ? Object.values(node) : [];
-      if (isRecord(node)) {
-        const result = objectCounts(node);
-        if (result) found = { result, model: cleanModel(node.model) ?? cleanModel(node.modelVersion) };
-      }
-      for (const child of children) if (typeof child === "object" && child !== null) next.push(child);
-    }
+/** The last top-level chunk with usage (streams and arrays of chunks put the final usage last). */
+export function findUsage(chunks: readonly unknown[]): Found | undefined {
+  for (let i = chunks.length - 1; i >= 0; i--) {
+    const chunk = chunks[i];
+    if (!isRecord(chunk)) continue;
+    const found = chunkCounts(chunk);
     if (found) return found;
-    level = next;
   }
   return undefined;
+}
+
+function firstModel(chunks: readonly unknown[]): string | null {
+  for (const chunk of chunks) {
+    const model = isRecord(chunk) ? chunkModel(chunk) : null;
+    if (model) return model;
+  }
+  return null;
 }
 
 function outcome(parser: string, found: Found, fallbackModel: string | null): ParseOutcome {
   return outcomeOf(parser, found.model ?? fallbackModel, found.result);
 }
 
-/** Last resort before regex rules: any JSON (or any SSE event's JSON) holding well-known usage keys. */
+/**
+ * Last resort before regex rules: well-known usage keys at the known positions of any JSON body, JSON
+ * array, JSON lines or stream event. It reads structure only, so a "usage" inside generated text, tool
+ * arguments or an error message is never taken.
+ */
 export function parseGeneric(input: ParseInput): ParseOutcome {
-  if (input.kind === "sse") {
-    const events = input.stream.events;
-    const model =
-      events.map((e) => (isRecord(e.json) ? cleanModel(e.json.model) : null)).find((m) => m) ?? null;
-    for (let i = events.length - 1; i >= 0; i--) {
-      const found = findUsage(events[i]?.json);
-      if (found) return outcome("generic-sse", found, model);
-    }
-    return failure("generic-sse", model, "no usage keys in any event");
+  if (input.kind !== "json") {
+    const name = input.kind === "sse" ? "generic-sse" : "generic-stream";
+    const chunks = input.stream.events.map((e) => e.json);
+    const found = findUsage(chunks);
+    const model = firstModel(chunks);
+    return found ? outcome(name, found, model) : failure(name, model, "no usage keys in any event");
   }
   const { doc } = input;
   if (doc.value !== undefined) {
-    const found = findUsage(doc.value);
-    const rootModel = isRecord(doc.value) ? cleanModel(doc.value.model) : null;
+    const chunks = Array.isArray(doc.value) ? doc.value : [doc.value];
+    const found = findUsage(chunks);
     return found
-      ? outcome("generic-json", found, rootModel)
-      : failure("generic-json", null, "no usage keys in response");
+      ? outcome("generic-json", found, firstModel(chunks))
+      : failure("generic-json", firstModel(chunks), "no usage keys in response");
   }
   const lines = jsonLines(doc);
-  const fromLines = lines.length > 0 ? findUsage(lines) : undefined;
-  const headModel = cleanModel(stringForKey(doc.head, "model", "first"));
+  const fromLines = findUsage(lines);
+  const headModel = firstModel(lines) ?? cleanModel(stringForKey(doc.head, "model", "first"));
   if (fromLines) return outcome("generic-json", fromLines, headModel);
   if (doc.truncated) {
     for (const key of ["usage", "usageMetadata"]) {

@@ -12,6 +12,7 @@ describe("OpenAI Chat Completions", () => {
       inputTokens: 2006,
       cachedInputTokens: 1920,
       cacheWriteTokens: 0,
+      cacheWrite1hTokens: 0,
       outputTokens: 300,
       reasoningTokens: 256,
       totalTokens: 2306,

@@ -16,7 +16,7 @@ export const openAiEmbeddingsParser: FormatParser = {
   name: "openai-embeddings",
   matchesPath: (path) => /\/embeddings$/.test(path),
   detect(input) {
-    if (input.kind === "sse") return false;
+    if (input.kind !== "json") return false;
     const { doc } = input;
     if (isRecord(doc.value)) {
       const data = doc.value.data;
@@ -31,7 +31,7 @@ export const openAiEmbeddingsParser: FormatParser = {
   },
   parse(input) {
     const name = "openai-embeddings";
-    if (input.kind === "sse") return failure(name, null, "embeddings are not streamed");
+    if (input.kind !== "json") return failure(name, null, "embeddings are not streamed");
     // "model" follows the vectors, so in a truncated body it is in the tail.
     const root = rootOf(input.doc, ["usage"], ["model"]);
     if (!isRecord(root)) return failure(name, null, jsonFailure(input.doc, "response is not a JSON object"));

@@ -12,6 +12,7 @@ describe("OpenAI Responses API", () => {
       inputTokens: 1280,
       cachedInputTokens: 1152,
       cacheWriteTokens: 0,
+      cacheWrite1hTokens: 0,
       outputTokens: 640,
       reasoningTokens: 512,
       totalTokens: 1920,
@@ -35,16 +36,33 @@ describe("OpenAI Responses API", () => {
     });
   });
 
-  it("reports a stream cut before response.completed as none", () => {
+  it("records no tokens for a stream cut before response.completed under the zero policy", () => {
     const full = fixture("openai-responses-stream.sse").toString();
     const cut = full.slice(0, full.indexOf("event: response.completed"));
-    const usage = extractUsage(exchange({ path, response: cut }));
+    const usage = extractUsage(exchange({ path, response: cut }), { missingUsage: "zero" });
     expect(usage).toMatchObject({
       source: "none",
       model: "gpt-4.1-2025-04-14",
       parser: "openai-responses-sse",
-      parseError: "stream has no response.completed usage",
+      totalTokens: 0,
+      parseError: "stream cut off before response.completed; not estimated (policy zero)",
     });
+  });
+
+  it("estimates a stream cut before response.completed from its streamed text by default", () => {
+    const full = fixture("openai-responses-stream.sse").toString();
+    const cut = full.slice(0, full.indexOf("event: response.completed"));
+    const usage = extractUsage(
+      exchange({ path, request: { model: "gpt-4.1", input: "Say hello in four words." }, response: cut }),
+    );
+    expect(usage).toMatchObject({
+      source: "estimated",
+      model: "gpt-4.1-2025-04-14",
+      parser: "estimate:o200k_base",
+      parseError: "stream cut off before response.completed; estimated with o200k_base",
+    });
+    expect(usage.inputTokens).toBeGreaterThan(3);
+    expect(usage.outputTokens).toBeGreaterThan(0);
   });
 
   it("explains a queued background response without usage", () => {
