@@ -39,32 +39,41 @@ export interface CaptureJob {
   opts: typeof CAPTURE_JOB_OPTIONS & { jobId: string };
 }
 
-/** Packs captures into batch jobs within the limits (a capture larger than maxBytes gets a job of its own). */
+/** Splits captures into batches within the limits, in order (a capture larger than maxBytes gets its own). */
+export function packCaptures(
+  captures: readonly Capture[],
+  limits: BatchLimits = DEFAULT_BATCH_LIMITS,
+): Capture[][] {
+  const batches: Capture[][] = [];
+  let current: Capture[] = [];
+  let bytes = 0;
+  for (const c of captures) {
+    const size = approxCaptureBytes(c);
+    if (current.length >= limits.maxCaptures || (current.length > 0 && bytes + size > limits.maxBytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(c);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** The batch job for `captures` under a given batch id (a re-sent batch keeps its id, so Redis dedupes it). */
+export function captureBatchJob(batchId: string, captures: Capture[]): CaptureJob {
+  return {
+    name: CAPTURE_BATCH_JOB_NAME,
+    data: { v: 1, kind: "batch", batchId, captures },
+    opts: { ...CAPTURE_JOB_OPTIONS, jobId: batchId },
+  };
+}
+
+/** Packs captures into batch jobs within the limits, each with a new batch id. */
 export function packCaptureJobs(
   captures: readonly Capture[],
   limits: BatchLimits = DEFAULT_BATCH_LIMITS,
 ): CaptureJob[] {
-  const jobs: CaptureJob[] = [];
-  let current: Capture[] = [];
-  let bytes = 0;
-  const close = () => {
-    if (current.length === 0) return;
-    const batchId = randomUUID();
-    jobs.push({
-      name: CAPTURE_BATCH_JOB_NAME,
-      data: { v: 1, kind: "batch", batchId, captures: current },
-      opts: { ...CAPTURE_JOB_OPTIONS, jobId: batchId },
-    });
-    current = [];
-    bytes = 0;
-  };
-  for (const c of captures) {
-    const size = approxCaptureBytes(c);
-    if (current.length >= limits.maxCaptures || (current.length > 0 && bytes + size > limits.maxBytes))
-      close();
-    current.push(c);
-    bytes += size;
-  }
-  close();
-  return jobs;
+  return packCaptures(captures, limits).map((batch) => captureBatchJob(randomUUID(), batch));
 }

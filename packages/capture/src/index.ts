@@ -4,9 +4,11 @@ export {
   type BatchLimits,
   type CaptureBatchV1,
   type CaptureJob,
+  captureBatchJob,
   captureBatchV1Schema,
   DEFAULT_BATCH_LIMITS,
   packCaptureJobs,
+  packCaptures,
 } from "./capture-batch.js";
 export {
   type BodyCapture,
@@ -26,3 +28,9 @@ export {
   captureJobId,
   DEFAULT_QUEUE_PREFIX,
 } from "./queue.js";
+export {
+  type RedisCommandClient,
+  type RedisPersistence,
+  redisPersistence,
+  redisPersistenceWarning,
+} from "./redis-persistence.js";
