@@ -11,6 +11,9 @@ import { RefreshingValue } from "./refreshing-value.js";
 import { UsageBatcher } from "./usage-batcher.js";
 import { loadUsageRules, rulesFor, type ScopedUsageRule } from "./usage-rules.js";
 
+/** BullMQ's error when a job it was finishing is no longer in Redis (e.g. Redis restarted without it). */
+const VANISHED_JOB = /^Missing (?:key|lock) for job (\S+)\. (\w+)/;
+
 /** What the metering worker needs. */
 export interface MeteringWorkerOptions {
   db: DbClient;
@@ -111,12 +114,23 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
         else invalid.push(`captures[${i}]: ${describe(parsed.error)}`);
       });
       await recordAll(job, valid);
+      remember(job.id);
       if (invalid.length > 0) unrecoverable(job, invalid.slice(0, 5).join(" | "), invalid.length);
       return;
     }
     const parsed = captureSchema.safeParse(job.data);
     if (!parsed.success) return unrecoverable(job, describe(parsed.error));
     await recordAll(job, [parsed.data]);
+    remember(job.id);
+  };
+
+  // Jobs whose rows were committed lately: if Redis then loses the job (it restarted), BullMQ's failure to
+  // finish it is the benign race it is, not an error.
+  const recorded = new Set<string>();
+  const remember = (id: string | undefined) => {
+    if (id === undefined) return;
+    recorded.add(id);
+    if (recorded.size > 20_000) recorded.delete(recorded.values().next().value as string);
   };
 
   // Any failure that may pass (the database away) fails the job for a retry; rows the database can never
@@ -149,7 +163,22 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     stalledInterval: options.lockMs ?? 30_000,
     maxStalledCount: 5,
   });
-  worker.on("error", (error) => logger.error({ err: error }, "worker error"));
+  worker.on("error", (error) => {
+    const vanished = VANISHED_JOB.exec(error.message);
+    if (!vanished) {
+      logger.error({ err: error }, "worker error");
+      return;
+    }
+    const [, jobId = "", command] = vanished;
+    metrics.jobsVanished.inc();
+    if (recorded.has(jobId))
+      logger.info({ jobId, command }, "job left Redis after its rows were recorded (Redis restarted)");
+    else
+      logger.warn(
+        { jobId, command },
+        "job left Redis before it was recorded (Redis restarted); the proxy's journal re-sends it",
+      );
+  });
   worker.on("failed", (job, error) => {
     if (!(error instanceof UnrecoverableError)) metrics.captures.inc({ result: "failed" });
     logger.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error.message }, "capture job failed");
