@@ -14,6 +14,9 @@ import { loadUsageRules, rulesFor, type ScopedUsageRule } from "./usage-rules.js
 /** BullMQ's error when a job it was finishing is no longer in Redis (e.g. Redis restarted without it). */
 const VANISHED_JOB = /^Missing (?:key|lock) for job (\S+)\. (\w+)/;
 
+const CONNECTION_ERROR =
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTCONN|EHOSTUNREACH)$|^Connection is closed/;
+
 /** What the metering worker needs. */
 export interface MeteringWorkerOptions {
   db: DbClient;
@@ -163,7 +166,15 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     stalledInterval: options.lockMs ?? 30_000,
     maxStalledCount: 5,
   });
+  let lastConnectionWarning = 0;
   worker.on("error", (error) => {
+    // Redis away: BullMQ reports every reconnect attempt; the outage is an operator's alert, not an error per try.
+    if (CONNECTION_ERROR.test((error as NodeJS.ErrnoException).code ?? error.message)) {
+      if (Date.now() - lastConnectionWarning > 10_000)
+        logger.warn({ err: error.message }, "worker lost its Redis connection; retrying");
+      lastConnectionWarning = Date.now();
+      return;
+    }
     const vanished = VANISHED_JOB.exec(error.message);
     if (!vanished) {
       logger.error({ err: error }, "worker error");
