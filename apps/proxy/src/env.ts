@@ -28,6 +28,8 @@ const schema = z.object({
   UPSTREAM_CONNECT_TIMEOUT_MS: int(10_000, 1),
   /** Longest silence allowed on the upstream socket once connected (long streams stay open while data flows). */
   UPSTREAM_IDLE_TIMEOUT_MS: int(300_000, 1),
+  /** Longest silence allowed while the buyer's request body arrives (408 and a row after it). */
+  REQUEST_BODY_TIMEOUT_MS: int(30_000, 1),
   /** How long a key or service lookup is trusted. Revocation takes effect within this time. */
   KEY_CACHE_TTL_MS: int(15_000, 0),
   /** The capture journal's root; each proxy process owns a `proxy-<n>` directory in it. `SPOOL_DIR` is an alias. */
