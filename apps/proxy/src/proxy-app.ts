@@ -45,7 +45,8 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
     connectTimeout: 2000,
     // A Redis that accepts connections but never answers must not stall the sink: fail, and spool.
     commandTimeout: 5000,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
+    // Back within a second of Redis: the journal's backlog is re-sent as soon as the connection is ready.
+    retryStrategy: (times) => Math.min(times * 100, 1000),
   });
   let lastRedisError = "";
   redis.on("error", (error) => {

@@ -24,7 +24,13 @@ const db = createDbClient({ databaseUrl: env.DATABASE_URL, poolMax: 4 });
 const metrics = createWorkerMetrics();
 
 // BullMQ workers need `maxRetriesPerRequest: null`: blocking commands wait through Redis outages.
-const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false });
+// Reconnect within a second of Redis coming back (ioredis backs off to 2 s): the backlog the proxies' journals
+// re-send after an outage should start draining at once.
+const connection = new Redis(env.REDIS_URL, {
+  maxRetriesPerRequest: null,
+  lazyConnect: false,
+  retryStrategy: (times) => Math.min(times * 100, 1000),
+});
 connection.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
 // Each time Redis (re)appears it may be a different process: say so when it would lose queued captures.
 let persistence: RedisPersistence = "unknown";

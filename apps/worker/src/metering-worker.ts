@@ -165,6 +165,9 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     lockDuration: options.lockMs ?? 30_000,
     stalledInterval: options.lockMs ?? 30_000,
     maxStalledCount: 5,
+    // After a Redis outage BullMQ waits this long before fetching again (15 s by default): the backlog the
+    // proxies' journals re-send must start draining at once.
+    runRetryDelay: 1000,
   });
   let lastConnectionWarning = 0;
   worker.on("error", (error) => {
