@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { prefillCaptures } from "./lib/captures.mjs";
+import { measureJournalCost } from "./lib/journal-cost.mjs";
 import { chooseLoadTool, loadToolVersion, runLoad } from "./lib/load.mjs";
 import { measureOutage } from "./lib/outage.mjs";
 import { cpuMeter, spawnChild, stopAllChildren, stopChild, waitForPort } from "./lib/proc.mjs";
@@ -40,7 +41,9 @@ const cfg = {
   connections: Math.max(1, Math.round(num("BENCH_CONNECTIONS", 64))),
   workerCaptures: Math.round(num("BENCH_WORKER_CAPTURES", 50_000)),
   withWorkerRun: process.env.BENCH_WITH_WORKER !== "0",
-  phases: new Set((process.env.BENCH_PHASES || "proxy,worker,outage").split(",").map((p) => p.trim())),
+  phases: new Set(
+    (process.env.BENCH_PHASES || "proxy,journal,worker,outage").split(",").map((p) => p.trim()),
+  ),
   outageS: num("BENCH_OUTAGE_S", 30),
   outageRate: num("BENCH_OUTAGE_RATE", 500),
   outageClients: Math.max(1, Math.round(num("BENCH_OUTAGE_CLIENTS", 32))),
@@ -448,6 +451,16 @@ async function main() {
     log("\n▸ proxy throughput skipped (BENCH_PHASES)");
   }
 
+  // 2a. The journal's own cost per call, measured alone.
+  if (cfg.phases.has("journal")) {
+    step("capture journal: CPU per appended capture (JSON line + write, no fsync), measured alone");
+    const j = await measureJournalCost(root, state.tmpDir);
+    results.journal = j;
+    log(
+      `  ${fmtInt(j.n)} appends of ≈ ${fmtInt(j.bytesPerCapture)} B: ${j.cpuUs.toFixed(1)} µs CPU each (${j.systemUs.toFixed(1)} µs in the kernel), ${j.wallUs.toFixed(1)} µs wall`,
+    );
+  }
+
   // 2b. Redis outage under load: does the journal's replay drain the backlog faster than the outage lasted?
   if (cfg.phases.has("outage") && cfg.outageS > 0) {
     step(
@@ -590,6 +603,14 @@ function printSummary(r, meta) {
       `worker: ${fmtInt(w.rows)}/${fmtInt(w.n)} captures in ${w.totalS.toFixed(1)} s from process start = ${fmtInt(w.rate)} captures/s` +
         `${w.steadyRate ? ` (${fmtInt(w.steadyRate)}/s after first row at ${w.firstRowS.toFixed(1)} s)` : ""}` +
         `; rollups ${fmtInt(w.rollupCalls)} calls ${w.rollupOk ? "✓" : "✗"}; failed ${w.failed}; cpu% worker ${fmtCpu(w.workerCpu).trim()}`,
+    );
+  }
+  if (r.journal) {
+    const j = r.journal;
+    const perCall = r.c?.watch?.proxy ? (r.c.watch.proxy * 1e4) / r.c.rps : null;
+    lines.push(
+      `journal: ${j.cpuUs.toFixed(1)} µs CPU per capture appended (${fmtInt(j.bytesPerCapture)} B)` +
+        `${perCall ? ` = ${pct(j.cpuUs / perCall)} of the proxy's ${Math.round(perCall)} µs per call in (c)` : ""}`,
     );
   }
   if (r.outage) {
