@@ -10,7 +10,7 @@ export default defineConfig({
   test: {
     globalSetup: ["./test-support/global-setup.ts"],
     include: ["faults/**/*.fault.test.ts"],
-    testTimeout: 120_000,
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     fileParallelism: false,
   },

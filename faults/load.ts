@@ -10,6 +10,8 @@ export interface Answer {
 export interface SteadyLoad {
   answers: Answer[];
   errors: number;
+  /** Resolves the moment the next call is answered (to strike right after an answer went out). */
+  nextAnswer(): Promise<void>;
   /** Stops issuing calls and waits for those in flight. */
   stop(): Promise<void>;
 }
@@ -26,6 +28,7 @@ export function startLoad(target: () => string, key: string, clients: number, ra
   const answers: Answer[] = [];
   let errors = 0;
   let running = true;
+  let waiters: Array<() => void> = [];
   const gapMs = (1000 * clients) / ratePerS;
   const once = (url: string) =>
     new Promise<string | null>((resolve) => {
@@ -57,8 +60,12 @@ export function startLoad(target: () => string, key: string, clients: number, ra
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       next = Math.max(next + gapMs, performance.now());
       const id = await once(target());
-      if (id) answers.push({ requestId: id, at: Date.now() });
-      else {
+      if (id) {
+        answers.push({ requestId: id, at: Date.now() });
+        const w = waiters;
+        waiters = [];
+        for (const resolve of w) resolve();
+      } else {
         errors += 1;
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -69,6 +76,9 @@ export function startLoad(target: () => string, key: string, clients: number, ra
     answers,
     get errors() {
       return errors;
+    },
+    nextAnswer() {
+      return new Promise<void>((resolve) => waiters.push(resolve));
     },
     async stop() {
       running = false;

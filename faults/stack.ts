@@ -82,7 +82,7 @@ export class Scenario {
     };
   }
 
-  static async create(stack: Stack): Promise<Scenario> {
+  static async create(stack: Stack, env: Record<string, string> = {}): Promise<Scenario> {
     const db = createDbClient({ databaseUrl: stack.databaseUrl });
     try {
       const buyer = await db.buyer.create({ data: { name: "fault-suite buyer" } });
@@ -90,7 +90,9 @@ export class Scenario {
       await db.apiKey.create({ data: { buyerId: buyer.id, keyHash: k.hash, prefix: k.prefix } });
       const slug = `fault-${randomUUID().slice(0, 8)}`;
       await db.apiService.create({ data: { name: "Fault upstream", slug, upstreamUrl: stack.upstream.url } });
-      return new Scenario(stack, Number(buyer.id), k.key, slug);
+      const scenario = new Scenario(stack, Number(buyer.id), k.key, slug);
+      Object.assign(scenario.env, env);
+      return scenario;
     } finally {
       await db.$disconnect();
     }
