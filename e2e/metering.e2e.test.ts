@@ -64,6 +64,10 @@ beforeAll(async () => {
     REDIS_URL: inject("redisUrl"),
     QUEUE_PREFIX: `${inject("queuePrefix")}:e2e${runTag}`,
     ADMIN_TOKEN: adminToken,
+    CAPTURE_SIGNING_KEY: inject("captureSigningKey"),
+    SECRETS_KEY: inject("secretsKey"),
+    // The fake upstream listens on loopback.
+    ALLOW_PRIVATE_UPSTREAMS: "true",
     PROXY_PORT: "0",
     API_PORT: "0",
     WORKER_PORT: "0",

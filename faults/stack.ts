@@ -62,6 +62,7 @@ export class Scenario {
 
   private constructor(
     readonly stack: Stack,
+    secrets: { captureSigningKey: string; secretsKey: string },
     readonly buyerId: number,
     readonly key: string,
     readonly slug: string,
@@ -79,10 +80,17 @@ export class Scenario {
       JOURNAL_RESEND_MS: "3000",
       // A killed worker's jobs are taken over after about this long.
       WORKER_LOCK_MS: "2000",
+      // The same key for proxy and worker: journal replays are signed like every batch.
+      CAPTURE_SIGNING_KEY: secrets.captureSigningKey,
+      SECRETS_KEY: secrets.secretsKey,
     };
   }
 
-  static async create(stack: Stack, env: Record<string, string> = {}): Promise<Scenario> {
+  static async create(
+    stack: Stack,
+    secrets: { captureSigningKey: string; secretsKey: string },
+    env: Record<string, string> = {},
+  ): Promise<Scenario> {
     const db = createDbClient({ databaseUrl: stack.databaseUrl });
     try {
       const buyer = await db.buyer.create({ data: { name: "fault-suite buyer" } });
@@ -90,7 +98,7 @@ export class Scenario {
       await db.apiKey.create({ data: { buyerId: buyer.id, keyHash: k.hash, prefix: k.prefix } });
       const slug = `fault-${randomUUID().slice(0, 8)}`;
       await db.apiService.create({ data: { name: "Fault upstream", slug, upstreamUrl: stack.upstream.url } });
-      const scenario = new Scenario(stack, Number(buyer.id), k.key, slug);
+      const scenario = new Scenario(stack, secrets, Number(buyer.id), k.key, slug);
       Object.assign(scenario.env, env);
       return scenario;
     } finally {

@@ -40,7 +40,11 @@ async function scenario(
     load: SteadyLoad,
   ) => Promise<void>,
 ): Promise<Reconciliation> {
-  const s = await Scenario.create(stack, env);
+  const s = await Scenario.create(
+    stack,
+    { captureSigningKey: inject("captureSigningKey"), secretsKey: inject("secretsKey") },
+    env,
+  );
   try {
     await s.startProxy();
     const ws = [];

@@ -6,5 +6,7 @@ declare module "vitest" {
     databaseUrl: string;
     redisUrl: string;
     queuePrefix: string;
+    captureSigningKey: string;
+    secretsKey: string;
   }
 }

@@ -14,6 +14,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_slug: 400,
   reserved_slug: 400,
   unauthorized: 401,
+  cross_site_request: 403,
+  read_only: 403,
   missing_api_key: 401,
   invalid_api_key: 401,
   not_found: 404,

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import {
-  approxCaptureBytes,
   type Capture,
   type CaptureJob,
+  type CaptureSigningKey,
   captureBatchJob,
-  packCaptures,
+  splitSerialisedCaptures,
 } from "@tokenmeter/capture";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -40,10 +40,13 @@ export interface CaptureSinkDeps {
   inherited: Segment[];
   logger: Logger;
   metrics: ProxyMetrics;
+  /** Signs every batch job: the worker meters only batches signed with a key it knows. */
+  signingKey: CaptureSigningKey;
 }
 
 interface Pending {
-  capture: Capture;
+  /** The capture as JSON: the journal line and the job payload are the same string (serialised once). */
+  line: string;
   at: JournalPosition | null;
   /** Why the journal did not take it. */
   skipped?: "journal_full" | "journal_error";
@@ -73,6 +76,7 @@ export class CaptureSink {
   private readonly journal: Journal;
   private readonly logger: Logger;
   private readonly metrics: ProxyMetrics;
+  private readonly signingKey: CaptureSigningKey;
 
   constructor(
     deps: CaptureSinkDeps,
@@ -83,13 +87,14 @@ export class CaptureSink {
     this.journal = deps.journal;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
+    this.signingKey = deps.signingKey;
     this.tracker = new AckTracker(deps.redis, deps.keys, options.resendMs, (b, how) => this.settled(b, how));
     this.replay = new JournalReplay({
       journal: deps.journal,
       tracker: this.tracker,
       inherited: deps.inherited,
       concurrency: options.replayConcurrency,
-      job: (id, captures) => this.job(id, captures),
+      job: (id, lines) => this.job(id, lines),
       send: (jobs) => this.queue.addBulk(jobs).then(() => undefined),
       ready: () => this.redisReady() && !this.closed,
       logger: deps.logger,
@@ -101,8 +106,8 @@ export class CaptureSink {
    * The one place a batch job's payload is built, for fresh batches and re-sent ones alike (anything every job
    * must carry, such as a signature, is added here).
    */
-  private job(batchId: string, captures: Capture[]): CaptureJob {
-    return captureBatchJob(batchId, captures);
+  private job(batchId: string, lines: readonly string[]): CaptureJob {
+    return captureBatchJob(batchId, lines, this.signingKey);
   }
 
   start(): void {
@@ -114,9 +119,9 @@ export class CaptureSink {
 
   /** Journals and buffers a capture; never blocks on the network and never throws. */
   push(capture: Capture): void {
-    const item: Pending = { capture, at: null };
+    const item: Pending = { line: JSON.stringify(capture), at: null };
     try {
-      item.at = this.journal.append(capture);
+      item.at = this.journal.append(item.line);
       if (!item.at) item.skipped = "journal_full";
     } catch (error) {
       item.skipped = "journal_error";
@@ -126,7 +131,7 @@ export class CaptureSink {
     }
     if (item.skipped) this.metrics.journalSkipped.inc({ reason: item.skipped });
     this.buffer.push(item);
-    this.bufferedBytes += approxCaptureBytes(capture);
+    this.bufferedBytes += item.line.length;
     // Far more than one interval's worth: batch it now rather than hold it in memory.
     if (this.bufferedBytes > (this.options.maxBufferedBytes ?? 64 * 1024 * 1024)) this.flush();
   }
@@ -160,13 +165,13 @@ export class CaptureSink {
       const first = run[0]?.at;
       if (!first) return;
       let from = first.index;
-      for (const captures of packCaptures(run.map((p) => p.capture))) {
-        const job = this.job(randomUUID(), captures);
+      for (const lines of splitSerialisedCaptures(run.map((p) => p.line))) {
+        const job = this.job(randomUUID(), lines);
         const batch: Batch = {
           id: job.opts.jobId,
           segment: first.segment,
           from,
-          to: from + captures.length,
+          to: from + lines.length,
           state: "unsent",
           sentAt: 0,
           checkAt: 0,
@@ -220,7 +225,7 @@ export class CaptureSink {
 
   /** Captures the journal could not take: sent from memory when Redis is up, dropped (and counted) when not. */
   private sendLoose(items: Pending[], canSend: boolean): void {
-    const captures = items.map((i) => i.capture);
+    const captures = items.map((i) => i.line);
     const reason = items[0]?.skipped ?? "journal_full";
     if (!canSend) {
       this.metrics.capturesDropped.inc({ reason }, captures.length);
@@ -230,7 +235,7 @@ export class CaptureSink {
       );
       return;
     }
-    const jobs = packCaptures(captures).map((c) => this.job(randomUUID(), c));
+    const jobs = splitSerialisedCaptures(captures).map((c) => this.job(randomUUID(), c));
     const sending = this.queue.addBulk(jobs).then(
       () => this.metrics.capturesEnqueued.inc(captures.length),
       (error) => {

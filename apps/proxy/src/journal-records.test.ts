@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRecords, splitSegment } from "./journal-records.js";
+import { recordsIn, splitSegment } from "./journal-records.js";
 
 const capture = (n: number) => ({
   v: 1,
@@ -25,10 +25,7 @@ describe("journal records", () => {
     const { lines, tornTail } = splitSegment(text);
     expect(tornTail).toBe(true);
     expect(lines).toHaveLength(2);
-    expect(parseRecords(lines, 0, lines.length, true).captures.map((c) => c.requestId)).toEqual([
-      capture(1).requestId,
-      capture(2).requestId,
-    ]);
+    expect(recordsIn(lines, 0, lines.length, true).records).toEqual([line(1), line(2)]);
   });
 
   it("keeps a last record whose newline alone was lost", () => {
@@ -39,16 +36,13 @@ describe("journal records", () => {
 
   it("counts lines that are not captures instead of throwing", () => {
     const lines = [line(1), "{not json", JSON.stringify({ v: 1 }), "", line(2)];
-    const { captures, corrupt } = parseRecords(lines, 0, lines.length, true);
-    expect(captures).toHaveLength(2);
+    const { records, corrupt } = recordsIn(lines, 0, lines.length, true);
+    expect(records).toEqual([line(1), line(2)]);
     expect(corrupt).toBe(3);
   });
 
   it("reads only the requested range", () => {
     const lines = [line(1), line(2), line(3), line(4)];
-    expect(parseRecords(lines, 1, 3, false).captures.map((c) => c.requestId)).toEqual([
-      capture(2).requestId,
-      capture(3).requestId,
-    ]);
+    expect(recordsIn(lines, 1, 3, false).records).toEqual([line(2), line(3)]);
   });
 });

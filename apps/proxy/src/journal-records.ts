@@ -1,4 +1,4 @@
-import { type Capture, captureSchema } from "@tokenmeter/capture";
+import { captureSchema } from "@tokenmeter/capture";
 
 /** The lines of one segment as read back: complete records, and whether the last one was cut short. */
 export interface SegmentLines {
@@ -23,33 +23,31 @@ export function splitSegment(text: string): SegmentLines {
   return { lines, tornTail };
 }
 
-/** Captures of `lines[from, to)`; a line that is not a valid capture is counted, never thrown. */
-export function parseRecords(
+/**
+ * The records of `lines[from, to)`, still serialised (they go into a batch payload as they are). With `validate`
+ * (lines another process wrote) each must parse as a capture; one that does not is counted, never thrown.
+ */
+export function recordsIn(
   lines: readonly string[],
   from: number,
   to: number,
   validate: boolean,
-): { captures: Capture[]; corrupt: number } {
-  const captures: Capture[] = [];
+): { records: string[]; corrupt: number } {
+  const end = Math.min(to, lines.length);
+  if (!validate) return { records: lines.slice(from, end).filter(Boolean), corrupt: 0 };
+  const records: string[] = [];
   let corrupt = 0;
-  for (let i = from; i < Math.min(to, lines.length); i++) {
-    const line = lines[i];
-    if (!line) {
-      corrupt += 1;
-      continue;
-    }
+  for (let i = from; i < end; i++) {
+    const line = lines[i] ?? "";
     try {
-      const value = JSON.parse(line) as unknown;
-      if (!validate) {
-        captures.push(value as Capture);
+      if (line && captureSchema.safeParse(JSON.parse(line)).success) {
+        records.push(line);
         continue;
       }
-      const parsed = captureSchema.safeParse(value);
-      if (parsed.success) captures.push(parsed.data);
-      else corrupt += 1;
     } catch {
-      corrupt += 1;
+      // counted below
     }
+    corrupt += 1;
   }
-  return { captures, corrupt };
+  return { records, corrupt };
 }

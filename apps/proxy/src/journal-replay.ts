@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { Capture, CaptureJob } from "@tokenmeter/capture";
+import type { CaptureJob } from "@tokenmeter/capture";
 import type { Logger } from "pino";
 import type { AckTracker, Batch } from "./ack-tracker.js";
 import type { Journal, Segment } from "./journal.js";
-import { parseRecords } from "./journal-records.js";
+import { recordsIn } from "./journal-records.js";
 import type { ProxyMetrics } from "./metrics.js";
 
 /** What the replay needs from the sink. */
@@ -12,7 +12,7 @@ export interface JournalReplayDeps {
   tracker: AckTracker;
   inherited: Segment[];
   concurrency: number;
-  job(batchId: string, captures: Capture[]): CaptureJob;
+  job(batchId: string, lines: readonly string[]): CaptureJob;
   send(jobs: CaptureJob[]): Promise<void>;
   ready(): boolean;
   logger: Logger;
@@ -107,15 +107,15 @@ export class JournalReplay {
       let bytes = 0;
       while (to < lines.length && to - from < LINES_PER_BATCH && (to === from || bytes < BYTES_PER_BATCH))
         bytes += (lines[to++] as string).length;
-      const parsed = parseRecords(lines, from, to, true);
+      const parsed = recordsIn(lines, from, to, true);
       corrupt += parsed.corrupt;
-      if (parsed.captures.length > 0) {
+      if (parsed.records.length > 0) {
         const id = randomUUID();
         const batch: Batch = { id, segment, from, to, state: "unsent", sentAt: 0, checkAt: 0 };
         segment.pending += 1;
         tracker.add(batch);
         batches.push(batch);
-        jobs.push(this.deps.job(id, parsed.captures));
+        jobs.push(this.deps.job(id, parsed.records));
       }
       from = to;
     }
@@ -138,9 +138,9 @@ export class JournalReplay {
     const jobs: CaptureJob[] = [];
     for (const b of batches) {
       if (b.state !== "unsent") continue;
-      const { captures } = parseRecords(lines, b.from, b.to, segment.inherited);
+      const { records } = recordsIn(lines, b.from, b.to, segment.inherited);
       ready.push(b);
-      jobs.push(this.deps.job(b.id, captures));
+      jobs.push(this.deps.job(b.id, records));
     }
     await this.sendAll(ready, jobs);
   }

@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Capture } from "@tokenmeter/capture";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Journal } from "./journal.js";
 import { claimJournalSlot } from "./journal-slot.js";
@@ -12,7 +11,7 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const capture = (id: string) => ({ v: 1, requestId: id }) as unknown as Capture;
+const capture = (id: string) => JSON.stringify({ v: 1, requestId: id });
 const journal = (maxBytes = 1 << 20) =>
   new Journal({ dir, maxBytes, segmentBytes: 1 << 20, segmentMs: 60_000, fsyncMs: 0 });
 

@@ -1,6 +1,5 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { Capture } from "@tokenmeter/capture";
 import { type SegmentLines, splitSegment } from "./journal-records.js";
 
 /** One append-only file of captures, one JSON line each. */
@@ -104,9 +103,9 @@ export class Journal {
     return this.totalBytes;
   }
 
-  /** Appends one capture; null when the journal is full; throws when the write failed (nothing is left half-written). */
-  append(capture: Capture): JournalPosition | null {
-    const line = `${JSON.stringify(capture)}\n`;
+  /** Appends one capture (its JSON); null when the journal is full; throws when the write failed (nothing is left half-written). */
+  append(json: string): JournalPosition | null {
+    const line = `${json}\n`;
     // UTF-16 length ≤ UTF-8 bytes: exact for the (ASCII, base64-bodied) captures, and cheaper than counting.
     if (this.totalBytes + line.length > this.options.maxBytes) return null;
     const segment = this.current ?? this.create();

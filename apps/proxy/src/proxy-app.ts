@@ -74,6 +74,8 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
       { dir: slot.dir, segments: inherited.length, adopted: slot.adopted },
       "journal segments from an earlier process: re-sending",
     );
+  const [signingKey] = env.CAPTURE_SIGNING_KEY;
+  if (!signingKey) throw new Error("CAPTURE_SIGNING_KEY is required");
   const sink = new CaptureSink(
     {
       queue,
@@ -88,6 +90,7 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
       inherited,
       logger,
       metrics,
+      signingKey,
     },
     {
       intervalMs: env.ENQUEUE_INTERVAL_MS,
@@ -114,7 +117,7 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
       if (warning) logger.warn({ persistence: mode }, warning);
     });
   });
-  const directory = new Directory(databaseDirectorySource(db), env.KEY_CACHE_TTL_MS);
+  const directory = new Directory(databaseDirectorySource(db, env.SECRETS_KEY), env.KEY_CACHE_TTL_MS);
 
   const server = createProxyServer({
     env,

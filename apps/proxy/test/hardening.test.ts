@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ProxyHarness, startProxyHarness, waitFor } from "./harness.js";
+import { type ProxyHarness, sealedHeaders, startProxyHarness, waitFor } from "./harness.js";
 
 let h: ProxyHarness;
 beforeAll(async () => {
@@ -170,6 +170,22 @@ describe("hostile requests", () => {
     } finally {
       upstream.close();
     }
+  });
+
+  it("answers 503 and forwards nothing when a service's sealed credentials do not open", async () => {
+    const svc = await h.db.apiService.create({
+      data: {
+        name: "tampered",
+        slug: `tmp-${h.slug}`,
+        upstreamUrl: h.upstream.url,
+        // Sealed for another service: bound to its slug, it does not open here.
+        ...sealedHeaders(`other-${h.slug}`, { authorization: "Bearer sk-other" }),
+      },
+    });
+    const before = h.upstream.received.length;
+    const res = await raw("GET", `/${svc.slug}/v1/models`, auth());
+    expect(res.status).toBe(503);
+    expect(h.upstream.received.length).toBe(before);
   });
 
   it("cuts a request body that stops arriving with 408 request_timeout, and records it", async () => {

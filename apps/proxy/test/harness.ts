@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
-import { CAPTURE_QUEUE_NAME, type Capture } from "@tokenmeter/capture";
+import { CAPTURE_QUEUE_NAME, type Capture, openCaptureBatch, parseSigningKeys } from "@tokenmeter/capture";
 import { createDbClient, type DbClient } from "@tokenmeter/db";
 import { type FakeUpstream, startFakeUpstream } from "@tokenmeter/fake-upstream";
 import { generateApiKey } from "@tokenmeter/keys";
+import { parseSecretsKeyring, sealHeaders } from "@tokenmeter/secrets";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { pino } from "pino";
@@ -45,7 +46,7 @@ export async function startProxyHarness(env: Record<string, string> = {}): Promi
       name: "Fake OpenAI",
       slug,
       upstreamUrl: upstream.url,
-      upstreamHeaders: { authorization: "Bearer sk-seller-secret", "x-seller-org": "org-42" },
+      ...sealedHeaders(slug, { authorization: "Bearer sk-seller-secret", "x-seller-org": "org-42" }),
     },
   });
   const proxyEnv = parseProxyEnv({
@@ -54,6 +55,8 @@ export async function startProxyHarness(env: Record<string, string> = {}): Promi
     PROXY_PORT: "0",
     HOST: "127.0.0.1",
     QUEUE_PREFIX: prefix,
+    CAPTURE_SIGNING_KEY: inject("captureSigningKey"),
+    SECRETS_KEY: inject("secretsKey"),
     LOG_LEVEL: "silent",
     SPOOL_DIR: path.join(os.tmpdir(), `tm-spool-${randomUUID()}`),
     ENQUEUE_INTERVAL_MS: "10",
@@ -64,6 +67,7 @@ export async function startProxyHarness(env: Record<string, string> = {}): Promi
   queueRedis.on("error", () => undefined); // outage tests stop this Redis on purpose
   const queue = new Queue(CAPTURE_QUEUE_NAME, { connection: queueRedis, prefix });
   queue.on("error", () => undefined);
+  const keys = parseSigningKeys(inject("captureSigningKey"));
   return {
     proxy,
     upstream,
@@ -77,9 +81,11 @@ export async function startProxyHarness(env: Record<string, string> = {}): Promi
     base: `http://127.0.0.1:${proxy.port}`,
     async captures() {
       const jobs = await queue.getJobs(["waiting", "prioritized", "delayed", "active", "completed"]);
-      return jobs.flatMap((j) =>
-        j.data.kind === "batch" ? (j.data.captures as Capture[]) : [j.data as Capture],
-      );
+      return jobs.flatMap((j) => {
+        const batch = openCaptureBatch(j.data, keys);
+        if (!batch.ok) throw new Error(`the proxy enqueued a batch that does not verify: ${batch.detail}`);
+        return batch.captures as Capture[];
+      });
     },
     async close() {
       await proxy.close(100);
@@ -90,6 +96,11 @@ export async function startProxyHarness(env: Record<string, string> = {}): Promi
       await db.$disconnect();
     },
   };
+}
+
+/** Upstream header columns as the control plane writes them: sealed with the test run's SECRETS_KEY. */
+export function sealedHeaders(slug: string, headers: Record<string, string>) {
+  return { upstreamHeadersSealed: sealHeaders(headers, parseSecretsKeyring(inject("secretsKey")), slug) };
 }
 
 /** Polls until `fn` returns a value that is not undefined, or throws after `ms`. */

@@ -45,7 +45,7 @@ function completingWorker(url: string) {
   const worker = new Worker(
     CAPTURE_QUEUE_NAME,
     async (job) => {
-      for (const c of job.data.captures as Array<{ requestId: string }>) seen.add(c.requestId);
+      for (const c of JSON.parse(job.data.payload) as Array<{ requestId: string }>) seen.add(c.requestId);
     },
     { connection, prefix: h.queue.opts.prefix, concurrency: 8 },
   );
@@ -64,7 +64,7 @@ describe("Redis outage", () => {
     const before = await call();
     const jobOf = async (id: string) =>
       (await h.queue.getJobs(["waiting", "active", "completed"])).find((j) =>
-        (j.data.captures as Array<{ requestId: string }>).some((c) => c.requestId === id),
+        (JSON.parse(j.data.payload) as Array<{ requestId: string }>).some((c) => c.requestId === id),
       )?.id;
     const batchId = await waitFor(() => jobOf(before));
 

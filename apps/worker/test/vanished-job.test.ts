@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { CAPTURE_QUEUE_NAME, type Capture, packCaptureJobs } from "@tokenmeter/capture";
+import { CAPTURE_QUEUE_NAME, type Capture, packCaptureJobs, parseSigningKeys } from "@tokenmeter/capture";
 import { createDbClient } from "@tokenmeter/db";
 import { openaiChatJson } from "@tokenmeter/fake-upstream";
 import { Queue } from "bullmq";
@@ -21,6 +21,7 @@ describe("a job Redis loses while the worker records it", () => {
     const logs: Array<{ level: number; msg: string }> = [];
     const logger = pino({ level: "info" }, { write: (line: string) => logs.push(JSON.parse(line)) });
     const metrics = createWorkerMetrics();
+    const signingKeys = parseSigningKeys(inject("captureSigningKey"));
     // Rows wait 1.5 s for their batch: time to delete the job from under the worker, as a Redis restart would.
     const metering = await startMeteringWorker({
       db,
@@ -32,6 +33,7 @@ describe("a job Redis loses while the worker records it", () => {
       priceRefreshMs: 60_000,
       logger,
       metrics,
+      signingKeys,
     });
     try {
       const body = openaiChatJson("gpt-3.5-turbo", "x", { input: 4, output: 6 });
@@ -54,7 +56,7 @@ describe("a job Redis loses while the worker records it", () => {
         upstreamReached: true,
         latencyMs: 1,
       };
-      const [job] = packCaptureJobs([capture]);
+      const [job] = packCaptureJobs([capture], signingKeys[0]!);
       const active = new Promise((r) => metering.worker.once("active", r));
       await queue.add(job!.name, job!.data, job!.opts);
       await active;

@@ -2,13 +2,12 @@ export { type CapturedBytes, capturedBytes, emptyBody, HeadTailBuffer } from "./
 export {
   approxCaptureBytes,
   type BatchLimits,
-  type CaptureBatchV1,
   type CaptureJob,
   captureBatchJob,
-  captureBatchV1Schema,
   DEFAULT_BATCH_LIMITS,
   packCaptureJobs,
-  packCaptures,
+  packSerialisedCaptures,
+  splitSerialisedCaptures,
 } from "./capture-batch.js";
 export {
   type BodyCapture,
@@ -21,11 +20,21 @@ export {
   captureV1Schema,
 } from "./capture-schema.js";
 export {
+  type BatchRejection,
+  type CaptureSigningKey,
+  MIN_SIGNING_SECRET_CHARS,
+  type OpenedBatch,
+  openCaptureBatch,
+  parseSigningKeys,
+  type SignedCaptureBatch,
+  signCaptureBatch,
+  signedCaptureBatchSchema,
+  signingKeysEnvSchema,
+} from "./capture-signing.js";
+export {
   CAPTURE_BATCH_JOB_NAME,
-  CAPTURE_JOB_NAME,
   CAPTURE_JOB_OPTIONS,
   CAPTURE_QUEUE_NAME,
-  captureJobId,
   DEFAULT_QUEUE_PREFIX,
 } from "./queue.js";
 export {
