@@ -79,7 +79,7 @@ export class Scenario {
       JOURNAL_ACK_POLL_MS: "200",
       JOURNAL_RESEND_MS: "3000",
       // A killed worker's jobs are taken over after about this long.
-      WORKER_LOCK_MS: "2000",
+      WORKER_LOCK_MS: "4000",
       // The same key for proxy and worker: journal replays are signed like every batch.
       CAPTURE_SIGNING_KEY: secrets.captureSigningKey,
       SECRETS_KEY: secrets.secretsKey,

@@ -21,6 +21,7 @@ import { loadUsageRules, rulesFor, type ScopedUsageRule } from "./usage-rules.js
 /** BullMQ's error when a job it was finishing is no longer in Redis (e.g. Redis restarted without it). */
 const VANISHED_JOB = /^Missing (?:key|lock) for job (\S+)\. (\w+)/;
 
+const LOST_LOCK = /^could not renew lock for job /;
 const CONNECTION_ERROR =
   /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTCONN|EHOSTUNREACH)$|^Connection is closed/;
 
@@ -186,6 +187,12 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
       lastConnectionWarning = Date.now();
       return;
     }
+    // A job whose lock this worker lost (its event loop starved past WORKER_LOCK_MS) may run again elsewhere:
+    // harmless, its rows are unique by request id. Worth a warning, not an error.
+    if (LOST_LOCK.test(error.message)) {
+      logger.warn({ err: error.message }, "job lock lost; the job may run again (rows are deduplicated)");
+      return;
+    }
     const vanished = VANISHED_JOB.exec(error.message);
     if (!vanished) {
       logger.error({ err: error }, "worker error");
@@ -194,7 +201,10 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     const [, jobId = "", command] = vanished;
     metrics.jobsVanished.inc();
     if (recorded.has(jobId))
-      logger.info({ jobId, command }, "job left Redis after its rows were recorded (Redis restarted)");
+      logger.info(
+        { jobId, command },
+        "job left Redis or this worker after its rows were recorded (Redis restarted or the lock expired)",
+      );
     else
       logger.warn(
         { jobId, command },
