@@ -68,8 +68,9 @@ async function scenario(
       `${formatTable([r])}\n  calls refused or cut while faulted: ${load.errors}; jobs Redis lost under the worker (benign): ${vanished}`,
     );
     if (r.missing > 0) console.log(`  missing, e.g.: ${r.missingIds.join(", ")}`);
-    // No app logs an error for a fault it handles (a job Redis lost after its rows were recorded included).
-    const errors = s.logsAtLeast(50);
+    // The worker logs no error for a fault it handles (a job Redis lost after its rows were recorded included).
+    // The proxy may: a key it must look up while PostgreSQL is cut is refused with a 503 and logged.
+    const errors = s.logsAtLeast(50).filter((l) => l.startsWith("worker:"));
     if (errors.length > 0) console.log(`  error logs:\n    ${errors.slice(0, 10).join("\n    ")}`);
     // The machine is shared: the rate achieved varies, but the load must have been real.
     expect(r.answered).toBeGreaterThan(RATE / 4);
