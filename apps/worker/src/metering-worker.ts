@@ -18,8 +18,11 @@ import { RefreshingValue } from "./refreshing-value.js";
 import { UsageBatcher } from "./usage-batcher.js";
 import { loadUsageRules, rulesFor, type ScopedUsageRule } from "./usage-rules.js";
 
-/** BullMQ's error when a job it was finishing is no longer in Redis (e.g. Redis restarted without it). */
-const VANISHED_JOB = /^Missing (?:key|lock) for job (\S+)\. (\w+)/;
+/**
+ * BullMQ's errors when a job it was finishing is no longer in Redis as it left it (Redis restarted without it, or
+ * restored it from its AOF with another lock).
+ */
+const VANISHED_JOB = /^(?:Missing (?:key|lock) for job|Lock mismatch for job) (\S+)\. (?:Cmd )?(\w+)/;
 
 const LOST_LOCK = /^could not renew lock for job /;
 const CONNECTION_ERROR =
