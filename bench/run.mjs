@@ -8,7 +8,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { prefillCaptures } from "./lib/captures.mjs";
+import { measureJournalCost } from "./lib/journal-cost.mjs";
 import { chooseLoadTool, loadToolVersion, runLoad } from "./lib/load.mjs";
+import { measureOutage } from "./lib/outage.mjs";
 import { cpuMeter, spawnChild, stopAllChildren, stopChild, waitForPort } from "./lib/proc.mjs";
 import {
   captureQueue,
@@ -44,7 +46,12 @@ const cfg = {
   connections: Math.max(1, Math.round(num("BENCH_CONNECTIONS", 64))),
   workerCaptures: Math.round(num("BENCH_WORKER_CAPTURES", 50_000)),
   withWorkerRun: process.env.BENCH_WITH_WORKER !== "0",
-  phases: new Set((process.env.BENCH_PHASES || "proxy,worker").split(",").map((p) => p.trim())),
+  phases: new Set(
+    (process.env.BENCH_PHASES || "proxy,journal,worker,outage").split(",").map((p) => p.trim()),
+  ),
+  outageS: num("BENCH_OUTAGE_S", 30),
+  outageRate: num("BENCH_OUTAGE_RATE", 500),
+  outageClients: Math.max(1, Math.round(num("BENCH_OUTAGE_CLIENTS", 32))),
   workerTimeoutS: num("BENCH_WORKER_TIMEOUT_S", 90),
   proxyNodeArgs: (process.env.BENCH_PROXY_NODE_ARGS ?? "").split(" ").filter(Boolean),
   cpuProfDir: process.env.BENCH_CPU_PROF_DIR ? path.resolve(process.env.BENCH_CPU_PROF_DIR) : null,
@@ -367,14 +374,17 @@ async function main() {
       const counts = await settledJobCounts(cQueue.queue);
       const batchJobs = totalJobs(counts);
       const jobs = await countCaptures(cQueue.queue);
-      const spooled = fs.existsSync(spoolC) ? fs.readdirSync(spoolC).length : 0;
+      // The journal keeps every capture until a worker records it; none runs here, so it holds them all.
+      const spooled = fs.existsSync(spoolC)
+        ? fs.readdirSync(spoolC, { recursive: true }).filter((f) => String(f).endsWith(".jsonl")).length
+        : 0;
       // wrk closes its connections at the end of each run: in-flight calls become client_aborted captures too.
       const ok = jobs >= completed * 0.99 && jobs <= completed + 2 * cfg.connections + 10;
       results.c.queue = { jobs, completed, counts, spooled, ok };
       log(
         `  queue ${prefix.proxy}: ${fmtInt(jobs)} captures in ${fmtInt(batchJobs)} batch jobs for ${fmtInt(completed)} completed requests (sanity + warm-up + run)` +
           ` = ${(jobs / completed).toFixed(4)} per request ${ok ? "✓" : "✗ MISMATCH"}; waiting ${fmtInt(counts.waiting ?? 0)}` +
-          `${spooled ? `, ${spooled} spool files` : ""}`,
+          `; ${spooled} journal segments`,
       );
     }
     await stopChild(proxyC.record);
@@ -446,6 +456,35 @@ async function main() {
     }
   } else {
     log("\n▸ proxy throughput skipped (BENCH_PHASES)");
+  }
+
+  // 2a. The journal's own cost per call, measured alone.
+  if (cfg.phases.has("journal")) {
+    step("capture journal: CPU per appended capture (JSON line + write, no fsync), measured alone");
+    const j = await measureJournalCost(root, state.tmpDir);
+    results.journal = j;
+    log(
+      `  ${fmtInt(j.n)} appends of ≈ ${fmtInt(j.bytesPerCapture)} B: ${j.cpuUs.toFixed(1)} µs CPU each (${j.systemUs.toFixed(1)} µs in the kernel), ${j.wallUs.toFixed(1)} µs wall`,
+    );
+  }
+
+  // 2b. Redis outage under load: does the journal's replay drain the backlog faster than the outage lasted?
+  if (cfg.phases.has("outage") && cfg.outageS > 0) {
+    step(
+      `Redis outage: ${cfg.outageS} s under ≈ ${cfg.outageRate} calls/s (${cfg.outageClients} clients), proxy + worker, private durable Redis`,
+    );
+    results.outage = await measureOutage({
+      startNode: (name, script, env) => startNode(name, script, [], env),
+      bins: BIN,
+      appEnv: (extra) => appEnv(`{tmbench_${tag}_outage}`, extra),
+      pg: state.pg,
+      slug,
+      headers,
+      body: REQUEST_BODY,
+      cfg,
+      tmpDir: state.tmpDir,
+      log,
+    });
   }
   await stopChild(upstream.record);
 
@@ -571,6 +610,22 @@ function printSummary(r, meta) {
       `worker: ${fmtInt(w.rows)}/${fmtInt(w.n)} captures in ${w.totalS.toFixed(1)} s from process start = ${fmtInt(w.rate)} captures/s` +
         `${w.steadyRate ? ` (${fmtInt(w.steadyRate)}/s after first row at ${w.firstRowS.toFixed(1)} s)` : ""}` +
         `; rollups ${fmtInt(w.rollupCalls)} calls ${w.rollupOk ? "✓" : "✗"}; failed ${w.failed}; cpu% worker ${fmtCpu(w.workerCpu).trim()}`,
+    );
+  }
+  if (r.journal) {
+    const j = r.journal;
+    const perCall = r.c?.watch?.proxy ? (r.c.watch.proxy * 1e4) / r.c.rps : null;
+    lines.push(
+      `journal: ${j.cpuUs.toFixed(1)} µs CPU per capture appended (${fmtInt(j.bytesPerCapture)} B)` +
+        `${perCall ? ` = ${pct(j.cpuUs / perCall)} of the proxy's ${Math.round(perCall)} µs per call in (c)` : ""}`,
+    );
+  }
+  if (r.outage) {
+    const o = r.outage;
+    lines.push(
+      `Redis outage ${o.outageS} s at ${o.achievedRate.toFixed(0)} calls/s: journal peak ${fmtInt(o.peakUnacked)} captures; ` +
+        `backlog recorded ${o.drainS === null ? "NOT within the timeout" : `${o.drainS.toFixed(1)} s after the restart`} ` +
+        `(${o.drainS !== null && o.drainS < o.outageS ? "faster than the outage ✓" : "✗"}); ${o.missing} of ${fmtInt(o.answered)} answered calls missing`,
     );
   }
   lines.push(`total bench time ${meta.totalS.toFixed(0)} s`);

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Starts the local PostgreSQL and Redis from Debian's packages when they are installed but not running,
-# and installs them (as root, with apt-get) when they are missing. Never stops anything.
+# and installs them (as root, with apt-get) when they are missing. Never stops or restarts anything: a Redis
+# that is already running keeps its settings (the apps warn at start when it has no persistence).
+# Redis is started durable: an append-only file fsynced every second (a Redis crash loses at most ≈ 1 s of
+# accepted jobs, which the proxies' journals still hold), kept in $REDIS_DIR.
 set -euo pipefail
 
 pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
@@ -35,7 +38,10 @@ if redis_up; then
   echo "redis: running on 127.0.0.1:6379"
 else
   command -v redis-server >/dev/null || apt_install redis-server
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+  redis_dir="${REDIS_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/tokenmeter/redis}"
+  mkdir -p "$redis_dir"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --dir "$redis_dir" --save "" \
+    --appendonly yes --appendfsync everysec
   for _ in $(seq 1 30); do redis_up && break; sleep 0.2; done
   redis_up && echo "redis: started" || { echo "redis did not start" >&2; exit 1; }
 fi

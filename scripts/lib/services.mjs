@@ -60,7 +60,7 @@ export async function checkRedis(redisUrl) {
     [
       `Redis is not reachable at ${redact(redisUrl)} (${why}).`,
       "  Start it with:  bash infra/start-local-services.sh",
-      '  (or: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no;',
+      "  (or: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --dir <a data folder> --appendonly yes --appendfsync everysec;",
       "   with Docker: docker compose -f infra/docker-compose.yml up -d),",
       "  or point REDIS_URL at a running server.",
     ].join("\n");

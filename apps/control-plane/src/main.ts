@@ -1,5 +1,10 @@
 import type { AddressInfo } from "node:net";
-import { CAPTURE_QUEUE_NAME } from "@tokenmeter/capture";
+import {
+  CAPTURE_QUEUE_NAME,
+  type RedisPersistence,
+  redisPersistence,
+  redisPersistenceWarning,
+} from "@tokenmeter/capture";
 import { createDbClient } from "@tokenmeter/db";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -36,6 +41,15 @@ async function main(): Promise<void> {
   // The queue only backs Bull Board and counts: fail fast while Redis is down instead of queueing commands.
   const redis = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on("error", throttledWarn(logger, "redis"));
+  // Each time Redis (re)appears it may be a different process: say so when it would lose queued captures.
+  let persistence: RedisPersistence = "unknown";
+  redis.on("ready", () => {
+    void redisPersistence(redis).then((mode) => {
+      persistence = mode;
+      const warning = redisPersistenceWarning(mode);
+      if (warning) logger.warn({ persistence: mode }, warning);
+    });
+  });
   const queue = new Queue(CAPTURE_QUEUE_NAME, { connection: redis, prefix: env.QUEUE_PREFIX });
   queue.on("error", throttledWarn(logger, "queue"));
 
@@ -46,7 +60,13 @@ async function main(): Promise<void> {
   });
   if (resealed > 0) logger.info({ services: resealed }, "service credentials sealed with the current key");
 
-  const controlPlane = createControlPlane({ env, db, queue, logger });
+  const controlPlane = createControlPlane({
+    env,
+    db,
+    queue,
+    logger,
+    redisPersistence: () => persistence,
+  });
   const server = controlPlane.app.listen(env.API_PORT, env.HOST);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);

@@ -1,3 +1,4 @@
+import type { RedisPersistence } from "@tokenmeter/capture";
 import type { DbClient } from "@tokenmeter/db";
 import type { Queue } from "bullmq";
 import express, { type Express, type RequestHandler } from "express";
@@ -27,6 +28,8 @@ export interface ControlPlaneDeps {
   /** The captures queue for Bull Board, the dashboard and queue gauges; without it those report it missing. */
   queue?: Queue;
   logger?: Logger;
+  /** How the queue's Redis persists (reported by /healthz). */
+  redisPersistence?: () => RedisPersistence;
 }
 
 /** The assembled app, not yet listening. */
@@ -69,7 +72,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
 
   app.use(metrics.middleware);
   app.use(requestLog(logger));
-  app.use(healthRouter({ db, queue, registry: metrics.registry }));
+  app.use(healthRouter({ db, queue, registry: metrics.registry, redisPersistence: deps.redisPersistence }));
   app.use("/api/v1", rememberRouteBase, usageSummaryRouter(db));
   // Browser pages: HTTP Basic (password = admin token) works besides Bearer, since browsers cannot send Bearer.
   const browserAdmin = requireAdmin(env.ADMIN_TOKEN, { allowBasic: true });

@@ -15,7 +15,12 @@ describe("GET /healthz", () => {
   it("answers 200 with db and redis up against the real services", async () => {
     const res = await fetch(`${app.base}/healthz`);
     expect(res.status).toBe(200);
-    expect(await readJson(res)).toEqual({ status: "ok", db: "up", redis: "up" });
+    expect(await readJson(res)).toEqual({
+      status: "ok",
+      db: "up",
+      redis: "up",
+      redis_persistence: "unknown",
+    });
   });
 
   it("answers 503 with db down when PostgreSQL cannot be reached", async () => {
@@ -38,7 +43,12 @@ describe("GET /healthz", () => {
     try {
       const res = await fetch(`${noRedis.base}/healthz`);
       expect(res.status).toBe(200);
-      expect(await readJson(res)).toEqual({ status: "ok", db: "up", redis: "down" });
+      expect(await readJson(res)).toEqual({
+        status: "ok",
+        db: "up",
+        redis: "down",
+        redis_persistence: "unknown",
+      });
       const metrics = await fetch(`${noRedis.base}/metrics`);
       expect(metrics.status).toBe(200);
       const text = await metrics.text();

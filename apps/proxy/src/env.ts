@@ -40,10 +40,21 @@ const schema = z.object({
   REQUEST_BODY_TIMEOUT_MS: int(30_000, 1),
   /** How long a key or service lookup is trusted. Revocation takes effect within this time. */
   KEY_CACHE_TTL_MS: int(15_000, 0),
-  /** Where captures go while Redis is unreachable. */
-  SPOOL_DIR: z.preprocess(emptyAsUnset, z.string().default(path.join(os.tmpdir(), "tokenmeter-spool"))),
-  /** Spool bound; when full, further captures are dropped and counted. */
-  SPOOL_MAX_BYTES: int(1024 * 1024 * 1024, 1024),
+  /** The capture journal's root; each proxy process owns a `proxy-<n>` directory in it. `SPOOL_DIR` is an alias. */
+  JOURNAL_DIR: z.preprocess(emptyAsUnset, z.string().default(path.join(os.tmpdir(), "tokenmeter-journal"))),
+  /** Journal bound; past it captures are sent from memory only, and dropped (counted) while Redis is down. */
+  JOURNAL_MAX_BYTES: int(4 * 1024 * 1024 * 1024, 1024),
+  /** 0: no fsync (a kill loses nothing; a machine crash may lose what the kernel had not written). Else fsync every N ms. */
+  JOURNAL_FSYNC_MS: int(0, 0),
+  /** How often the proxy asks Redis which of its batches the worker has recorded. */
+  JOURNAL_ACK_POLL_MS: int(500, 10),
+  /** A batch unrecorded this long is checked; re-sent (same job id) if Redis no longer has it. */
+  JOURNAL_RESEND_MS: int(10_000, 100),
+  /** Segments read back and re-sent at once after an outage or a restart. */
+  JOURNAL_REPLAY_CONCURRENCY: int(4, 1),
+  /** A segment is sealed (and deleted once recorded) past this size or age. */
+  JOURNAL_SEGMENT_BYTES: int(8 * 1024 * 1024, 1024),
+  JOURNAL_SEGMENT_MS: int(1000, 10),
   /** Captures are sent to Redis in batches at this interval. */
   ENQUEUE_INTERVAL_MS: int(50, 1),
 });
@@ -53,7 +64,12 @@ export type ProxyEnv = Readonly<z.infer<typeof schema>>;
 
 /** Parses the proxy's environment once; throws a message naming each bad variable. */
 export function parseProxyEnv(source: Record<string, string | undefined> = process.env): ProxyEnv {
-  const parsed = schema.safeParse(source);
+  // The journal replaced the disk spool: its settings are still honoured.
+  const parsed = schema.safeParse({
+    ...source,
+    JOURNAL_DIR: source.JOURNAL_DIR || source.SPOOL_DIR,
+    JOURNAL_MAX_BYTES: source.JOURNAL_MAX_BYTES || source.SPOOL_MAX_BYTES,
+  });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new Error(`invalid proxy configuration:\n${lines.join("\n")}`);

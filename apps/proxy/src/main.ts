@@ -14,7 +14,7 @@ const env = (() => {
 const logger = pino({ level: env.LOG_LEVEL, base: { app: "proxy" } });
 const proxy = await startProxyApp(env, logger);
 logger.info(
-  { port: proxy.port, url: `http://127.0.0.1:${proxy.port}`, spoolFiles: proxy.spool.depthFiles },
+  { port: proxy.port, url: `http://127.0.0.1:${proxy.port}`, journal: proxy.slot.dir },
   "listening",
 );
 

@@ -34,18 +34,51 @@ export function createProxyMetrics() {
       "Captures waiting in memory for the next batch",
     ),
     capturesEnqueued: counter("tokenmeter_proxy_captures_enqueued_total", "Captures sent to the queue"),
-    capturesSpooled: counter("tokenmeter_proxy_captures_spooled_total", "Captures written to the disk spool"),
     capturesReplayed: counter(
-      "tokenmeter_proxy_captures_replayed_total",
-      "Spooled captures sent to the queue",
+      "tokenmeter_proxy_journal_replayed_total",
+      "Captures re-sent from the journal (unsent while Redis was down, lost by Redis, or left by an earlier process)",
     ),
     capturesDropped: counter(
       "tokenmeter_proxy_captures_dropped_total",
       "Captures lost, by reason (alert on any)",
       ["reason"] as const,
     ),
-    spoolBytes: gauge("tokenmeter_proxy_spool_bytes", "Bytes in the disk spool"),
-    spoolFiles: gauge("tokenmeter_proxy_spool_files", "Files in the disk spool"),
+    journalSkipped: counter(
+      "tokenmeter_proxy_journal_skipped_total",
+      "Captures the journal could not take (full or write error); sent from memory only",
+      ["reason"] as const,
+    ),
+    journalAcked: counter(
+      "tokenmeter_proxy_journal_acked_total",
+      "Journaled captures whose batch the worker recorded",
+    ),
+    journalFailed: counter(
+      "tokenmeter_proxy_journal_failed_total",
+      "Journaled captures whose batch failed for good (kept in the queue's failed set)",
+    ),
+    journalTorn: counter(
+      "tokenmeter_proxy_journal_torn_records_total",
+      "Journal lines skipped on replay: torn (a process died mid-write) or corrupt",
+      ["kind"] as const,
+    ),
+    journalSegments: gauge("tokenmeter_proxy_journal_segments", "Journal segment files on disk"),
+    journalBytes: gauge("tokenmeter_proxy_journal_bytes", "Bytes in the journal"),
+    journalUnacked: gauge(
+      "tokenmeter_proxy_journal_unacked_captures",
+      "Captures in the journal not yet recorded by the worker (segments left by an earlier process count 1)",
+    ),
+    journalOldestUnacked: gauge(
+      "tokenmeter_proxy_journal_oldest_unacked_seconds",
+      "Age of the oldest journal segment still holding unrecorded captures",
+    ),
+    journalForeignFiles: gauge(
+      "tokenmeter_proxy_journal_foreign_files",
+      "Files in the journal directory that are not segments (logged at start; inspect them)",
+    ),
+    redisPersistent: gauge(
+      "tokenmeter_proxy_redis_persistent",
+      "1 when the queue's Redis runs with appendonly yes, 0 when it does not or cannot tell",
+    ),
     enqueueSeconds: new Histogram({
       name: "tokenmeter_proxy_enqueue_seconds",
       help: "Duration of one batched enqueue",

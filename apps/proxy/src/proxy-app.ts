@@ -1,15 +1,21 @@
 import { once } from "node:events";
 import type http from "node:http";
 import type { AddressInfo } from "node:net";
-import { CAPTURE_QUEUE_NAME } from "@tokenmeter/capture";
+import {
+  CAPTURE_QUEUE_NAME,
+  type RedisPersistence,
+  redisPersistence,
+  redisPersistenceWarning,
+} from "@tokenmeter/capture";
 import { createDbClient, type DbClient } from "@tokenmeter/db";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { CaptureSink } from "./capture-sink.js";
 import { Directory, databaseDirectorySource } from "./directory.js";
-import { DiskSpool } from "./disk-spool.js";
 import type { ProxyEnv } from "./env.js";
+import { Journal } from "./journal.js";
+import { claimJournalSlot, type JournalSlot } from "./journal-slot.js";
 import { KeyLimiter } from "./key-limits.js";
 import { createProxyMetrics, type ProxyMetrics } from "./metrics.js";
 import { createProxyServer } from "./server.js";
@@ -19,7 +25,8 @@ export interface ProxyApp {
   server: http.Server;
   port: number;
   sink: CaptureSink;
-  spool: DiskSpool;
+  journal: Journal;
+  slot: JournalSlot;
   metrics: ProxyMetrics;
   db: DbClient;
   redis: Redis;
@@ -27,7 +34,7 @@ export interface ProxyApp {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Starts the proxy: database client, Redis queue connection, disk spool, capture sink and HTTP server. */
+/** Starts the proxy: database client, Redis queue connection, capture journal and sink, HTTP server. */
 export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<ProxyApp> {
   const db = createDbClient({ databaseUrl: env.DATABASE_URL, poolMax: 5 });
   const metrics = createProxyMetrics();
@@ -39,40 +46,92 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
     connectTimeout: 2000,
     // A Redis that accepts connections but never answers must not stall the sink: fail, and spool.
     commandTimeout: 5000,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
+    // Back within a second of Redis: the journal's backlog is re-sent as soon as the connection is ready.
+    retryStrategy: (times) => Math.min(times * 100, 1000),
   });
   let lastRedisError = "";
   redis.on("error", (error) => {
     if (error.message !== lastRedisError) logger.warn({ err: error.message }, "redis connection error");
     lastRedisError = error.message;
   });
-  redis.on("ready", () => {
-    lastRedisError = "";
-    logger.info("redis ready");
-  });
   const queue = new Queue(CAPTURE_QUEUE_NAME, { connection: redis, prefix: env.QUEUE_PREFIX });
   queue.on("error", (error) => logger.debug({ err: error.message }, "queue error"));
   const redisReady = () => redis.status === "ready";
 
-  const spool = new DiskSpool(env.SPOOL_DIR, env.SPOOL_MAX_BYTES);
-  await spool.open();
+  const slot = claimJournalSlot(env.JOURNAL_DIR);
+  const journal = new Journal({
+    dir: slot.dir,
+    maxBytes: env.JOURNAL_MAX_BYTES,
+    segmentBytes: env.JOURNAL_SEGMENT_BYTES,
+    segmentMs: env.JOURNAL_SEGMENT_MS,
+    fsyncMs: env.JOURNAL_FSYNC_MS,
+  });
+  const inherited = journal.open();
+  for (const name of journal.foreignFiles)
+    logger.warn({ file: name, dir: slot.dir }, "file in the journal directory that is not a journal segment");
+  metrics.journalForeignFiles.set(journal.foreignFiles.length);
+  if (inherited.length > 0 || slot.adopted > 0)
+    logger.info(
+      { dir: slot.dir, segments: inherited.length, adopted: slot.adopted },
+      "journal segments from an earlier process: re-sending",
+    );
   const [signingKey] = env.CAPTURE_SIGNING_KEY;
   if (!signingKey) throw new Error("CAPTURE_SIGNING_KEY is required");
   const sink = new CaptureSink(
-    queue,
-    redisReady,
-    spool,
-    env.ENQUEUE_INTERVAL_MS,
-    logger,
-    metrics,
-    signingKey,
+    {
+      queue,
+      redis,
+      keys: {
+        completed: queue.keys.completed as string,
+        failed: queue.keys.failed as string,
+        job: (id) => queue.toKey(id),
+      },
+      redisReady,
+      journal,
+      inherited,
+      logger,
+      metrics,
+      signingKey,
+    },
+    {
+      intervalMs: env.ENQUEUE_INTERVAL_MS,
+      ackPollMs: env.JOURNAL_ACK_POLL_MS,
+      resendMs: env.JOURNAL_RESEND_MS,
+      replayConcurrency: env.JOURNAL_REPLAY_CONCURRENCY,
+    },
   );
   sink.start();
+
+  // Every time the connection comes back, Redis may be a fresh, empty process: re-check persistence and
+  // every batch Redis was holding.
+  let persistence: RedisPersistence = "unknown";
+  let everReady = false;
+  redis.on("ready", () => {
+    lastRedisError = "";
+    logger.info("redis ready");
+    if (everReady) sink.redisReconnected();
+    everReady = true;
+    void redisPersistence(redis).then((mode) => {
+      persistence = mode;
+      metrics.redisPersistent.set(mode === "aof" ? 1 : 0);
+      const warning = redisPersistenceWarning(mode);
+      if (warning) logger.warn({ persistence: mode }, warning);
+    });
+  });
   const directory = new Directory(databaseDirectorySource(db, env.SECRETS_KEY), env.KEY_CACHE_TTL_MS);
 
   const limiter = new KeyLimiter(redis, env.QUEUE_PREFIX);
   limiter.start();
-  const server = createProxyServer({ env, directory, limiter, sink, spool, metrics, logger, redisReady });
+  const server = createProxyServer({
+    env,
+    directory,
+    limiter,
+    sink,
+    metrics,
+    logger,
+    redisReady,
+    redisPersistence: () => persistence,
+  });
   server.listen(env.PROXY_PORT, env.HOST);
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
@@ -86,7 +145,9 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
     await closed;
     clearTimeout(grace);
     limiter.stop();
-    await sink.close();
+    await sink.close(Math.min(graceMs, 2000));
+    journal.close();
+    slot.release();
     await queue.close().catch(() => undefined);
     redis.disconnect();
     await db.$disconnect();
@@ -96,7 +157,8 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
     server,
     port,
     sink,
-    spool,
+    journal,
+    slot,
     metrics,
     db,
     redis,

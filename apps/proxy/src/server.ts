@@ -1,15 +1,15 @@
 import http from "node:http";
+import type { RedisPersistence } from "@tokenmeter/capture";
 import express from "express";
 import type { CaptureSink } from "./capture-sink.js";
-import type { DiskSpool } from "./disk-spool.js";
 import { createProxyHandler, type ProxyHandlerDeps } from "./proxy-handler.js";
 import { parseProxyRoute } from "./routing.js";
 
 /** What the proxy server needs, beyond the handler's dependencies. */
 export interface ProxyServerDeps extends ProxyHandlerDeps {
   sink: CaptureSink;
-  spool: DiskSpool;
   redisReady: () => boolean;
+  redisPersistence: () => RedisPersistence;
 }
 
 /**
@@ -19,19 +19,30 @@ export interface ProxyServerDeps extends ProxyHandlerDeps {
 export function createProxyServer(deps: ProxyServerDeps): http.Server {
   const app = express();
   app.disable("x-powered-by");
+  const journalGauges = () => {
+    const j = deps.sink.stats();
+    deps.metrics.redisUp.set(deps.redisReady() ? 1 : 0);
+    deps.metrics.journalSegments.set(j.segments);
+    deps.metrics.journalBytes.set(j.bytes);
+    deps.metrics.journalUnacked.set(j.unackedCaptures);
+    deps.metrics.journalOldestUnacked.set(j.oldestUnackedSeconds);
+    return j;
+  };
   app.get("/healthz", (_req, res) => {
-    const redis = deps.redisReady() ? "up" : "down";
-    deps.metrics.redisUp.set(redis === "up" ? 1 : 0);
-    // Stays 200 while Redis is down: calls still succeed and captures go to the spool.
+    const j = journalGauges();
+    // Stays 200 while Redis is down: calls still succeed and their captures wait in the journal.
     res.json({
       status: "ok",
-      redis,
-      spool_files: deps.spool.depthFiles,
-      spool_bytes: deps.spool.depthBytes,
+      redis: deps.redisReady() ? "up" : "down",
+      redis_persistence: deps.redisPersistence(),
+      journal_segments: j.segments,
+      journal_bytes: j.bytes,
+      journal_unacked_captures: j.unackedCaptures,
+      journal_oldest_unacked_seconds: Math.round(j.oldestUnackedSeconds * 10) / 10,
     });
   });
   app.get("/metrics", async (_req, res) => {
-    deps.metrics.redisUp.set(deps.redisReady() ? 1 : 0);
+    journalGauges();
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   app.use((_req, res) => {

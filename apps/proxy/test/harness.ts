@@ -64,7 +64,9 @@ export async function startProxyHarness(env: Record<string, string> = {}): Promi
   });
   const proxy = await startProxyApp(proxyEnv, pino({ level: "silent" }));
   const queueRedis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  queueRedis.on("error", () => undefined); // outage tests stop this Redis on purpose
   const queue = new Queue(CAPTURE_QUEUE_NAME, { connection: queueRedis, prefix });
+  queue.on("error", () => undefined);
   const keys = parseSigningKeys(inject("captureSigningKey"));
   return {
     proxy,

@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
+import { type RedisPersistence, redisPersistence, redisPersistenceWarning } from "@tokenmeter/capture";
 import { createDbClient } from "@tokenmeter/db";
 import { syncBuiltinPrices } from "@tokenmeter/metering";
 import { Redis } from "ioredis";
@@ -23,8 +24,24 @@ const db = createDbClient({ databaseUrl: env.DATABASE_URL, poolMax: 4 });
 const metrics = createWorkerMetrics();
 
 // BullMQ workers need `maxRetriesPerRequest: null`: blocking commands wait through Redis outages.
-const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false });
+// Reconnect within a second of Redis coming back (ioredis backs off to 2 s): the backlog the proxies' journals
+// re-send after an outage should start draining at once.
+const connection = new Redis(env.REDIS_URL, {
+  maxRetriesPerRequest: null,
+  lazyConnect: false,
+  retryStrategy: (times) => Math.min(times * 100, 1000),
+});
 connection.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
+// Each time Redis (re)appears it may be a different process: say so when it would lose queued captures.
+let persistence: RedisPersistence = "unknown";
+const checkPersistence = () =>
+  void redisPersistence(connection).then((mode) => {
+    persistence = mode;
+    const warning = redisPersistenceWarning(mode);
+    if (warning) logger.warn({ persistence: mode }, warning);
+  });
+connection.on("ready", checkPersistence);
+if (connection.status === "ready") checkPersistence();
 
 const synced = await syncBuiltinPrices(db);
 logger.info(synced, "built-in prices synced");
@@ -51,7 +68,10 @@ const server = createHealthServer(metrics.registry, async () => {
     () => true,
     () => false,
   );
-  return { ok: dbUp && redis === "up", detail: { db: dbUp ? "up" : "down", redis } };
+  return {
+    ok: dbUp && redis === "up",
+    detail: { db: dbUp ? "up" : "down", redis, redis_persistence: persistence },
+  };
 });
 server.listen(env.WORKER_PORT, env.HOST);
 await once(server, "listening");

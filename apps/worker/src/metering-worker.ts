@@ -27,6 +27,16 @@ import { MeteringConfig } from "./metering-config.js";
 import type { WorkerMetrics } from "./metrics.js";
 import { UsageBatcher } from "./usage-batcher.js";
 
+/**
+ * BullMQ's errors when a job it was finishing is no longer in Redis as it left it (Redis restarted without it, or
+ * restored it from its AOF with another lock).
+ */
+const VANISHED_JOB = /^(?:Missing (?:key|lock) for job|Lock mismatch for job) (\S+)\. (?:Cmd )?(\w+)/;
+
+const LOST_LOCK = /^could not renew lock for job /;
+const CONNECTION_ERROR =
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTCONN|EHOSTUNREACH)$|^Connection is closed/;
+
 /** What the metering worker needs. */
 export interface MeteringWorkerOptions {
   db: DbClient;
@@ -170,7 +180,17 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
       else invalid.push(`captures[${i}]: ${describe(parsed.error)}`);
     });
     await recordAll(job, valid);
+    remember(job.id);
     if (invalid.length > 0) unrecoverable(job, invalid.slice(0, 5).join(" | "), invalid.length);
+  };
+
+  // Jobs whose rows were committed lately: if Redis then loses the job (it restarted), BullMQ's failure to
+  // finish it is the benign race it is, not an error.
+  const recorded = new Set<string>();
+  const remember = (id: string | undefined) => {
+    if (id === undefined) return;
+    recorded.add(id);
+    if (recorded.size > 20_000) recorded.delete(recorded.values().next().value as string);
   };
 
   // Any failure that may pass (the database away) fails the job for a retry; rows the database can never
@@ -202,8 +222,43 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     lockDuration: options.lockMs ?? 30_000,
     stalledInterval: options.lockMs ?? 30_000,
     maxStalledCount: 5,
+    // After a Redis outage BullMQ waits this long before fetching again (15 s by default): the backlog the
+    // proxies' journals re-send must start draining at once.
+    runRetryDelay: 1000,
   });
-  worker.on("error", (error) => logger.error({ err: error }, "worker error"));
+  let lastConnectionWarning = 0;
+  worker.on("error", (error) => {
+    // Redis away: BullMQ reports every reconnect attempt; the outage is an operator's alert, not an error per try.
+    if (CONNECTION_ERROR.test((error as NodeJS.ErrnoException).code ?? error.message)) {
+      if (Date.now() - lastConnectionWarning > 10_000)
+        logger.warn({ err: error.message }, "worker lost its Redis connection; retrying");
+      lastConnectionWarning = Date.now();
+      return;
+    }
+    // A job whose lock this worker lost (its event loop starved past WORKER_LOCK_MS) may run again elsewhere:
+    // harmless, its rows are unique by request id. Worth a warning, not an error.
+    if (LOST_LOCK.test(error.message)) {
+      logger.warn({ err: error.message }, "job lock lost; the job may run again (rows are deduplicated)");
+      return;
+    }
+    const vanished = VANISHED_JOB.exec(error.message);
+    if (!vanished) {
+      logger.error({ err: error }, "worker error");
+      return;
+    }
+    const [, jobId = "", command] = vanished;
+    metrics.jobsVanished.inc();
+    if (recorded.has(jobId))
+      logger.info(
+        { jobId, command },
+        "job left Redis or this worker after its rows were recorded (Redis restarted or the lock expired)",
+      );
+    else
+      logger.warn(
+        { jobId, command },
+        "job left Redis before it was recorded (Redis restarted); the proxy's journal re-sends it",
+      );
+  });
   worker.on("failed", (job, error) => {
     if (!(error instanceof UnrecoverableError)) metrics.captures.inc({ result: "failed" });
     logger.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error.message }, "capture job failed");

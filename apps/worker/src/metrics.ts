@@ -45,6 +45,11 @@ export function createWorkerMetrics(options: { unpricedModelLabels?: number } = 
       labelNames: ["source", "parser"] as const,
       registers: [registry],
     }),
+    jobsVanished: new Counter({
+      name: "tokenmeter_worker_jobs_vanished_total",
+      help: "Jobs Redis no longer held when the worker finished them (Redis restarted); benign, re-sent by the proxy",
+      registers: [registry],
+    }),
     parseFailures: new Counter({
       name: "tokenmeter_worker_parse_failures_total",
       help: "Calls whose usage could not be parsed (a usage row is still written)",

@@ -48,26 +48,44 @@ export function packSerialisedCaptures(
   key: CaptureSigningKey,
   limits: BatchLimits = DEFAULT_BATCH_LIMITS,
 ): CaptureJob[] {
-  const jobs: CaptureJob[] = [];
+  return splitSerialisedCaptures(serialised, limits).map((batch) =>
+    captureBatchJob(randomUUID(), batch, key),
+  );
+}
+
+/** Splits serialised captures into batches within the limits, in order (one larger than maxBytes stands alone). */
+export function splitSerialisedCaptures(
+  serialised: readonly string[],
+  limits: BatchLimits = DEFAULT_BATCH_LIMITS,
+): string[][] {
+  const batches: string[][] = [];
   let current: string[] = [];
   let bytes = 0;
-  const close = () => {
-    if (current.length === 0) return;
-    const batchId = randomUUID();
-    jobs.push({
-      name: CAPTURE_BATCH_JOB_NAME,
-      data: signCaptureBatch(batchId, `[${current.join(",")}]`, key),
-      opts: { ...CAPTURE_JOB_OPTIONS, jobId: batchId },
-    });
-    current = [];
-    bytes = 0;
-  };
   for (const c of serialised) {
-    if (current.length >= limits.maxCaptures || (current.length > 0 && bytes + c.length > limits.maxBytes))
-      close();
+    if (current.length >= limits.maxCaptures || (current.length > 0 && bytes + c.length > limits.maxBytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
     current.push(c);
     bytes += c.length + 1;
   }
-  close();
-  return jobs;
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/**
+ * The signed batch job for serialised captures under a given batch id: a batch re-sent under its own id is a
+ * no-op for Redis while Redis still holds it.
+ */
+export function captureBatchJob(
+  batchId: string,
+  serialised: readonly string[],
+  key: CaptureSigningKey,
+): CaptureJob {
+  return {
+    name: CAPTURE_BATCH_JOB_NAME,
+    data: signCaptureBatch(batchId, `[${serialised.join(",")}]`, key),
+    opts: { ...CAPTURE_JOB_OPTIONS, jobId: batchId },
+  };
 }

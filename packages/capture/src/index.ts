@@ -3,9 +3,11 @@ export {
   approxCaptureBytes,
   type BatchLimits,
   type CaptureJob,
+  captureBatchJob,
   DEFAULT_BATCH_LIMITS,
   packCaptureJobs,
   packSerialisedCaptures,
+  splitSerialisedCaptures,
 } from "./capture-batch.js";
 export {
   type BodyCapture,
@@ -35,3 +37,9 @@ export {
   CAPTURE_QUEUE_NAME,
   DEFAULT_QUEUE_PREFIX,
 } from "./queue.js";
+export {
+  type RedisCommandClient,
+  type RedisPersistence,
+  redisPersistence,
+  redisPersistenceWarning,
+} from "./redis-persistence.js";

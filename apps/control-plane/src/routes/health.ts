@@ -1,3 +1,4 @@
+import type { RedisPersistence } from "@tokenmeter/capture";
 import type { DbClient } from "@tokenmeter/db";
 import type { Queue } from "bullmq";
 import express, { type Router } from "express";
@@ -8,7 +9,13 @@ const DB_TIMEOUT_MS = 2000;
 const REDIS_TIMEOUT_MS = 1000;
 
 /** `GET /healthz` (200 while PostgreSQL answers, else 503; Redis is reported, not required) and `GET /metrics`. */
-export function healthRouter(deps: { db: DbClient; queue?: Queue; registry: Registry }): Router {
+export function healthRouter(deps: {
+  db: DbClient;
+  queue?: Queue;
+  registry: Registry;
+  /** How the queue's Redis persists, as last read when it connected. */
+  redisPersistence?: () => RedisPersistence;
+}): Router {
   const router = express.Router();
 
   router.get("/healthz", async (_req, res) => {
@@ -23,7 +30,12 @@ export function healthRouter(deps: { db: DbClient; queue?: Queue; registry: Regi
     res
       .status(db === "up" ? 200 : 503)
       .set("Cache-Control", "no-store")
-      .json({ status: db === "up" ? "ok" : "unavailable", db, redis });
+      .json({
+        status: db === "up" ? "ok" : "unavailable",
+        db,
+        redis,
+        redis_persistence: deps.redisPersistence?.() ?? "unknown",
+      });
   });
 
   router.get("/metrics", async (_req, res) => {
