@@ -13,6 +13,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_rule: 400,
   invalid_slug: 400,
   reserved_slug: 400,
+  unknown_seller: 400,
+  invalid_tz: 400,
   unauthorized: 401,
   missing_api_key: 401,
   invalid_api_key: 401,

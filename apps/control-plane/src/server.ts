@@ -10,12 +10,14 @@ import { createLogger } from "./logger.js";
 import { createMetrics, rememberRouteBase } from "./metrics.js";
 import { adminBuyersRouter } from "./routes/admin-buyers.js";
 import { adminPricesRouter } from "./routes/admin-prices.js";
+import { adminSellersRouter } from "./routes/admin-sellers.js";
 import { adminServicesRouter } from "./routes/admin-services.js";
 import { adminUsageRouter } from "./routes/admin-usage.js";
 import { adminUsageRulesRouter } from "./routes/admin-usage-rules.js";
 import { dashboardRouter } from "./routes/dashboard.js";
 import { healthRouter } from "./routes/health.js";
 import { QUEUES_BASE_PATH, queuesHandler } from "./routes/queues.js";
+import { sellerUsageRouter } from "./routes/seller-usage.js";
 import { usageSummaryRouter } from "./routes/usage-summary.js";
 
 /** What the control plane needs; the caller owns (and closes) the database client and the queue. */
@@ -68,7 +70,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
   app.use(metrics.middleware);
   app.use(requestLog(logger));
   app.use(healthRouter({ db, queue, registry: metrics.registry }));
-  app.use("/api/v1", rememberRouteBase, usageSummaryRouter(db));
+  app.use("/api/v1", rememberRouteBase, usageSummaryRouter(db), sellerUsageRouter(db));
   // Browser pages: HTTP Basic (password = admin token) works besides Bearer, since browsers cannot send Bearer.
   const browserAdmin = requireAdmin(env.ADMIN_TOKEN, { allowBasic: true });
   app.use(QUEUES_BASE_PATH, rememberRouteBase, browserAdmin, queuesHandler(queue));
@@ -84,6 +86,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     adminPricesRouter(db),
     adminUsageRouter(db),
     adminUsageRulesRouter(db),
+    adminSellersRouter(db),
   );
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -2,7 +2,7 @@ import { type DbClient, Prisma } from "@tokenmeter/db";
 import express, { type Router } from "express";
 import { z } from "zod";
 import { ApiError } from "../errors.js";
-import { idJson, parseWith, pathId } from "../http/validation.js";
+import { idJson, idSchema, parseWith, pathId } from "../http/validation.js";
 
 // Slugs are the first path segment of proxied URLs, so they must not shadow the platform's own routes.
 const RESERVED_SLUGS = new Set(["healthz", "metrics", "admin", "api", "dashboard"]);
@@ -54,6 +54,8 @@ const createSchema = z.object({
   upstream_url: upstreamUrlSchema,
   upstream_headers: headersSchema.optional(),
   inject_stream_usage: z.boolean().optional(),
+  // Omitted: the default seller (id 1), which owns every service made before sellers existed.
+  seller_id: idSchema.optional(),
 });
 
 const patchSchema = z
@@ -62,11 +64,13 @@ const patchSchema = z
     upstream_url: upstreamUrlSchema.optional(),
     upstream_headers: headersSchema.optional(),
     inject_stream_usage: z.boolean().optional(),
+    seller_id: idSchema.optional(),
   })
   .refine((body) => Object.values(body).some((v) => v !== undefined), "nothing to update");
 
 type ServiceRow = {
   id: bigint;
+  sellerId: bigint;
   name: string;
   slug: string;
   upstreamUrl: string;
@@ -82,6 +86,7 @@ export function renderService(row: ServiceRow) {
   const names = headers && typeof headers === "object" && !Array.isArray(headers) ? Object.keys(headers) : [];
   return {
     id: idJson(row.id),
+    seller_id: idJson(row.sellerId),
     name: row.name,
     slug: row.slug,
     upstream_url: row.upstreamUrl,
@@ -96,15 +101,29 @@ function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 }
 
+// A seller_id that names no seller is the client's mistake (400), not a missing service (404).
+async function requireSeller(db: DbClient, sellerId: bigint | undefined): Promise<void> {
+  if (sellerId === undefined) return;
+  if (!(await db.seller.findUnique({ where: { id: sellerId }, select: { id: true } }))) {
+    throw new ApiError("unknown_seller", `seller ${sellerId} does not exist`);
+  }
+}
+
+function isForeignKeyViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2003";
+}
+
 /** `/admin/api-services`: register, list, show and update sellers' APIs. */
 export function adminServicesRouter(db: DbClient): Router {
   const router = express.Router();
 
   router.post("/api-services", async (req, res) => {
     const body = parseWith(createSchema, req.body);
+    await requireSeller(db, body.seller_id);
     try {
       const row = await db.apiService.create({
         data: {
+          sellerId: body.seller_id,
           name: body.name,
           slug: body.slug,
           upstreamUrl: body.upstream_url,
@@ -115,6 +134,7 @@ export function adminServicesRouter(db: DbClient): Router {
       res.status(201).json(renderService(row));
     } catch (error) {
       if (isUniqueViolation(error)) throw new ApiError("slug_taken", `slug "${body.slug}" is already taken`);
+      if (isForeignKeyViolation(error)) throw new ApiError("unknown_seller", "the seller does not exist");
       throw error;
     }
   });
@@ -137,16 +157,24 @@ export function adminServicesRouter(db: DbClient): Router {
       throw new ApiError("invalid_request", "slug: cannot be changed");
     }
     const body = parseWith(patchSchema, req.body);
-    const { count } = await db.apiService.updateMany({
-      where: { id },
-      data: {
-        name: body.name,
-        upstreamUrl: body.upstream_url,
-        upstreamHeaders: body.upstream_headers,
-        injectStreamUsage: body.inject_stream_usage,
-        updatedAt: new Date(),
-      },
-    });
+    await requireSeller(db, body.seller_id);
+    const { count } = await db.apiService
+      .updateMany({
+        where: { id },
+        data: {
+          sellerId: body.seller_id,
+          name: body.name,
+          upstreamUrl: body.upstream_url,
+          upstreamHeaders: body.upstream_headers,
+          injectStreamUsage: body.inject_stream_usage,
+          updatedAt: new Date(),
+        },
+      })
+      .catch((error: unknown) => {
+        // The seller was deleted between the check and the update.
+        if (isForeignKeyViolation(error)) throw new ApiError("unknown_seller", "the seller does not exist");
+        throw error;
+      });
     const row = count ? await db.apiService.findUnique({ where: { id } }) : null;
     if (!row) throw new ApiError("not_found", "api service not found");
     res.json(renderService(row));

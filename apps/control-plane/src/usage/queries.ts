@@ -8,6 +8,8 @@ export interface UsageFilter {
   to: string;
   buyerId?: bigint;
   apiServiceId?: bigint;
+  /** Only the services this seller owns (now: a service moved to another seller takes its history along). */
+  sellerId?: bigint;
 }
 
 /** Dimensions a breakdown can group by. */
@@ -61,6 +63,11 @@ function where(filter: UsageFilter): Prisma.Sql {
   const clauses = [Prisma.sql`r.day BETWEEN ${filter.from}::date AND ${filter.to}::date`];
   if (filter.buyerId !== undefined) clauses.push(Prisma.sql`r.buyer_user_id = ${filter.buyerId}`);
   if (filter.apiServiceId !== undefined) clauses.push(Prisma.sql`r.api_service_id = ${filter.apiServiceId}`);
+  if (filter.sellerId !== undefined) {
+    clauses.push(
+      Prisma.sql`r.api_service_id IN (SELECT id FROM api_services WHERE seller_id = ${filter.sellerId})`,
+    );
+  }
   return Prisma.sql`WHERE ${Prisma.join(clauses, " AND ")}`;
 }
 

@@ -9,7 +9,7 @@ import { usageByService } from "./queries.js";
 export async function usageSummary(
   db: DbClient,
   range: DayRange,
-  filter: { buyerId?: bigint; apiServiceId?: bigint } = {},
+  filter: { buyerId?: bigint; apiServiceId?: bigint; sellerId?: bigint } = {},
 ) {
   const { total, services } = await usageByService(db, { from: range.from, to: range.to, ...filter });
   return {
