@@ -23,6 +23,7 @@ function label(key: BreakdownKey): string {
   if ("buyer_id" in key) return `${key.buyer_name ?? "(unknown buyer)"} #${key.buyer_id}`;
   if ("api_service_id" in key) return `${key.api_service_name ?? "(unknown service)"} #${key.api_service_id}`;
   if ("model_name" in key) return key.model_name ?? "(unknown model)";
+  if ("api_key_id" in key) return `${key.api_key_prefix ?? "(unknown key)"} #${key.api_key_id}`;
   return key.day;
 }
 
