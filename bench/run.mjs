@@ -2,6 +2,7 @@
 // `npm run bench`: proxy throughput (upstream direct vs a bare node:http proxy vs tokenmeter's proxy with
 // metering on) and worker throughput (captures metered and written to PostgreSQL per second), in one run.
 // Everything runs on loopback in a throwaway database and throwaway queue prefixes, removed at the end.
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -23,6 +24,9 @@ import {
   totalJobs,
   withDatabase,
 } from "./lib/setup.mjs";
+
+// Proxy and worker of one bench run share a throwaway capture signing secret.
+const BENCH_SIGNING_KEY = randomBytes(32).toString("base64url");
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -285,6 +289,7 @@ async function main() {
     QUEUE_PREFIX: queuePrefix,
     LOG_LEVEL: "warn",
     HOST: "127.0.0.1",
+    CAPTURE_SIGNING_KEY: BENCH_SIGNING_KEY,
     ...extra,
   });
   const watchOf = (list) => list.filter((w) => w.pid);
@@ -454,7 +459,7 @@ async function main() {
       serviceId: ids.workerServiceId,
       slug: `${slug}-w`,
     };
-    const fill = await prefillCaptures(wQueue.queue, n, wIds);
+    const fill = await prefillCaptures(wQueue.queue, n, wIds, BENCH_SIGNING_KEY);
     const waiting = (await wQueue.queue.getJobCounts("waiting")).waiting;
     log(
       `  prefilled ${fmtInt(n)} captures in ${fmtInt(waiting)} batch jobs (as the proxy packs them) in ${fill.seconds.toFixed(1)} s`,

@@ -64,6 +64,7 @@ beforeAll(async () => {
     REDIS_URL: inject("redisUrl"),
     QUEUE_PREFIX: `${inject("queuePrefix")}:e2e${runTag}`,
     ADMIN_TOKEN: adminToken,
+    CAPTURE_SIGNING_KEY: inject("captureSigningKey"),
     PROXY_PORT: "0",
     API_PORT: "0",
     WORKER_PORT: "0",

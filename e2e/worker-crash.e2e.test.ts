@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { CAPTURE_JOB_NAME, CAPTURE_JOB_OPTIONS, CAPTURE_QUEUE_NAME, type Capture } from "@tokenmeter/capture";
+import { CAPTURE_QUEUE_NAME, type Capture, packCaptureJobs, parseSigningKeys } from "@tokenmeter/capture";
 import { createDbClient } from "@tokenmeter/db";
 import { openaiChatJson } from "@tokenmeter/fake-upstream";
 import { Queue } from "bullmq";
@@ -24,6 +24,7 @@ describe("worker crash", () => {
       DATABASE_URL: inject("databaseUrl"),
       REDIS_URL: inject("redisUrl"),
       QUEUE_PREFIX: prefix,
+      CAPTURE_SIGNING_KEY: inject("captureSigningKey"),
       WORKER_PORT: "0",
       LOG_LEVEL: "info",
       WORKER_LOCK_MS: "1000",
@@ -50,15 +51,9 @@ describe("worker crash", () => {
       upstreamReached: true,
       latencyMs: 1,
     }));
-    for (let i = 0; i < n; i += 500) {
-      await queue.addBulk(
-        captures.slice(i, i + 500).map((c) => ({
-          name: CAPTURE_JOB_NAME,
-          data: c,
-          opts: { ...CAPTURE_JOB_OPTIONS, jobId: c.requestId },
-        })),
-      );
-    }
+    // Small batches, so the worker is killed with many jobs in flight.
+    const [key] = parseSigningKeys(env.CAPTURE_SIGNING_KEY);
+    await queue.addBulk(packCaptureJobs(captures, key!, { maxCaptures: 10, maxBytes: 1e6 }));
     const rows = () => db.usageLog.count({ where: { buyerUserId: buyerId } });
     try {
       const first = await startApp("worker", env);

@@ -43,6 +43,19 @@ if (!env.ADMIN_TOKEN) {
   }
 }
 
+// Development secrets are generated once and kept beside the admin token (git-ignored, owner-only). In
+// production set them yourself and share CAPTURE_SIGNING_KEY between proxies and workers.
+env.CAPTURE_SIGNING_KEY ||= keptSecret("capture-signing-key", () => randomBytes(32).toString("base64url"));
+
+function keptSecret(name, make) {
+  const file = path.join(root, ".tokenmeter", name);
+  if (fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
+  const value = make();
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
 const apps = [
   { name: "proxy", dir: "apps/proxy" },
   { name: "worker", dir: "apps/worker" },

@@ -18,6 +18,8 @@ export default async function setup(project: TestProject) {
   project.provide("databaseUrl", databaseUrl);
   project.provide("redisUrl", process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379");
   project.provide("queuePrefix", `{tmtest_${runId}}`);
+  // The proxy signs capture batches with it and the worker verifies them; generated per run like any secret.
+  project.provide("captureSigningKey", randomBytes(32).toString("base64url"));
   return async () => {
     await dropDatabase(databaseUrl);
   };

@@ -6,5 +6,6 @@ declare module "vitest" {
     databaseUrl: string;
     redisUrl: string;
     queuePrefix: string;
+    captureSigningKey: string;
   }
 }

@@ -1,7 +1,7 @@
 // Realistic captures for the worker benchmark: an OpenAI chat completion request and JSON response with usage,
 // as the proxy would capture them (base64 head, nothing truncated).
 import { randomUUID } from "node:crypto";
-import { captureSchema, packCaptureJobs } from "@tokenmeter/capture";
+import { captureSchema, packCaptureJobs, parseSigningKeys } from "@tokenmeter/capture";
 
 const MODELS = ["gpt-4o-mini", "gpt-4o-mini", "gpt-4o-mini", "gpt-3.5-turbo"];
 
@@ -87,7 +87,8 @@ export function makeCapture(i, ids, now = Date.now()) {
  * Adds `n` captures with addBulk in chunks, packed into batch jobs exactly as the proxy packs them. The first
  * capture is checked against captureSchema. Returns { seconds, totalTokens, jobs }.
  */
-export async function prefillCaptures(queue, n, ids, chunk = 1000) {
+export async function prefillCaptures(queue, n, ids, signingKey, chunk = 1000) {
+  const [key] = parseSigningKeys(signingKey);
   const started = performance.now();
   const now = Date.now();
   let totalTokens = 0;
@@ -103,7 +104,7 @@ export async function prefillCaptures(queue, n, ids, chunk = 1000) {
       totalTokens += t;
       captures.push(capture);
     }
-    const jobs = packCaptureJobs(captures);
+    const jobs = packCaptureJobs(captures, key);
     jobCount += jobs.length;
     await queue.addBulk(jobs);
   }

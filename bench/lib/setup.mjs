@@ -112,13 +112,13 @@ export function totalJobs(counts) {
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
-/** Captures held by a queue's jobs (a proxy job carries a batch of captures). */
+/** Captures held by a queue's jobs (a proxy job carries a signed batch of captures as a JSON payload). */
 export async function countCaptures(queue) {
   const states = ["waiting", "active", "delayed", "prioritized", "completed", "failed"];
   let captures = 0;
   for (let start = 0; ; start += 200) {
     const jobs = await queue.getJobs(states, start, start + 199);
-    for (const job of jobs) captures += job?.data?.kind === "batch" ? job.data.captures.length : 1;
+    for (const job of jobs) if (job?.data?.payload) captures += JSON.parse(job.data.payload).length;
     if (jobs.length < 200) break;
   }
   return captures;

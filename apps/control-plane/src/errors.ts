@@ -16,6 +16,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   unknown_seller: 400,
   invalid_tz: 400,
   unauthorized: 401,
+  cross_site_request: 403,
+  read_only: 403,
   missing_api_key: 401,
   invalid_api_key: 401,
   not_found: 404,

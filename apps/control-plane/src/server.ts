@@ -6,6 +6,7 @@ import type { Registry } from "prom-client";
 import { requireAdmin } from "./auth.js";
 import type { Env } from "./env.js";
 import { errorHandler, notFoundHandler } from "./errors.js";
+import { requireSameOriginJson } from "./http/same-origin.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, rememberRouteBase } from "./metrics.js";
 import { adminBuyersRouter } from "./routes/admin-buyers.js";
@@ -16,7 +17,7 @@ import { adminUsageRouter } from "./routes/admin-usage.js";
 import { adminUsageRulesRouter } from "./routes/admin-usage-rules.js";
 import { dashboardRouter } from "./routes/dashboard.js";
 import { healthRouter } from "./routes/health.js";
-import { QUEUES_BASE_PATH, queuesHandler } from "./routes/queues.js";
+import { QUEUES_BASE_PATH, queuesHandler, refuseJobWrites } from "./routes/queues.js";
 import { sellerUsageRouter } from "./routes/seller-usage.js";
 import { usageSummaryRouter } from "./routes/usage-summary.js";
 
@@ -73,13 +74,21 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
   app.use("/api/v1", rememberRouteBase, usageSummaryRouter(db), sellerUsageRouter(db));
   // Browser pages: HTTP Basic (password = admin token) works besides Bearer, since browsers cannot send Bearer.
   const browserAdmin = requireAdmin(env.ADMIN_TOKEN, { allowBasic: true });
-  app.use(QUEUES_BASE_PATH, rememberRouteBase, browserAdmin, queuesHandler(queue));
+  app.use(
+    QUEUES_BASE_PATH,
+    rememberRouteBase,
+    browserAdmin,
+    requireSameOriginJson,
+    refuseJobWrites,
+    queuesHandler(queue),
+  );
   app.use("/dashboard", rememberRouteBase, browserAdmin, dashboardRouter({ db, queue }));
   // Bodies are parsed only after authentication, so anonymous clients cannot make the app parse 1 MB of JSON.
   app.use(
     "/admin",
     rememberRouteBase,
     requireAdmin(env.ADMIN_TOKEN),
+    requireSameOriginJson,
     express.json({ limit: "1mb" }),
     adminServicesRouter(db),
     adminBuyersRouter(db),

@@ -1,4 +1,4 @@
-import { CAPTURE_JOB_NAME } from "@tokenmeter/capture";
+import { CAPTURE_BATCH_JOB_NAME } from "@tokenmeter/capture";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ADMIN_TOKEN,
@@ -38,7 +38,7 @@ beforeAll(async () => {
       tokenCost: "0.0000000007",
     },
   });
-  await app.queue.add(CAPTURE_JOB_NAME, { test: true }, { jobId: "dashboard-test-job" });
+  await app.queue.add(CAPTURE_BATCH_JOB_NAME, { test: true }, { jobId: "dashboard-test-job" });
 });
 
 afterAll(async () => {

@@ -1,4 +1,10 @@
-import { approxCaptureBytes, type Capture, captureSchema, packCaptureJobs } from "@tokenmeter/capture";
+import {
+  approxCaptureBytes,
+  type Capture,
+  type CaptureSigningKey,
+  captureSchema,
+  packCaptureJobs,
+} from "@tokenmeter/capture";
 import type { Queue } from "bullmq";
 import type { Logger } from "pino";
 import type { DiskSpool } from "./disk-spool.js";
@@ -29,6 +35,8 @@ export class CaptureSink {
     private readonly intervalMs: number,
     private readonly logger: Logger,
     private readonly metrics: ProxyMetrics,
+    /** Signs every batch job: the worker meters only batches signed with a key it knows. */
+    private readonly signingKey: CaptureSigningKey,
     private readonly maxBatch = 1000,
     private readonly maxBufferedBytes = 256 * 1024 * 1024,
   ) {}
@@ -97,7 +105,7 @@ export class CaptureSink {
 
   private async enqueue(batch: readonly Capture[]): Promise<void> {
     const started = performance.now();
-    await this.queue.addBulk(packCaptureJobs(batch));
+    await this.queue.addBulk(packCaptureJobs(batch, this.signingKey));
     this.metrics.enqueueSeconds.observe((performance.now() - started) / 1000);
   }
 

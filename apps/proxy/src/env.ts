@@ -1,6 +1,6 @@
 import os from "node:os";
 import path from "node:path";
-import { DEFAULT_QUEUE_PREFIX } from "@tokenmeter/capture";
+import { DEFAULT_QUEUE_PREFIX, signingKeysEnvSchema } from "@tokenmeter/capture";
 import { z } from "zod";
 
 const emptyAsUnset = (v: unknown) => (v === "" ? undefined : v);
@@ -15,6 +15,11 @@ const schema = z.object({
   REDIS_URL: z.preprocess(emptyAsUnset, z.url().default("redis://127.0.0.1:6379")),
   PROXY_PORT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(65535).default(8080)),
   HOST: z.preprocess(emptyAsUnset, z.string().default("0.0.0.0")),
+  /**
+   * Secret(s) the proxy signs capture batches with (HMAC-SHA256), comma-separated, the first one signing; the
+   * worker must list the same. No default: it is a secret (`npm start` generates one for development).
+   */
+  CAPTURE_SIGNING_KEY: z.preprocess(emptyAsUnset, signingKeysEnvSchema),
   QUEUE_PREFIX: z.preprocess(emptyAsUnset, z.string().min(1).default(DEFAULT_QUEUE_PREFIX)),
   LOG_LEVEL: z.preprocess(
     emptyAsUnset,
@@ -28,6 +33,8 @@ const schema = z.object({
   UPSTREAM_CONNECT_TIMEOUT_MS: int(10_000, 1),
   /** Longest silence allowed on the upstream socket once connected (long streams stay open while data flows). */
   UPSTREAM_IDLE_TIMEOUT_MS: int(300_000, 1),
+  /** Longest silence allowed while the buyer's request body arrives (408 and a row after it). */
+  REQUEST_BODY_TIMEOUT_MS: int(30_000, 1),
   /** How long a key or service lookup is trusted. Revocation takes effect within this time. */
   KEY_CACHE_TTL_MS: int(15_000, 0),
   /** Where captures go while Redis is unreachable. */

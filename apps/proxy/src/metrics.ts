@@ -19,6 +19,10 @@ export function createProxyMetrics() {
     upstreamErrors: counter("tokenmeter_proxy_upstream_errors_total", "Upstream failures by kind", [
       "kind",
     ] as const),
+    internalErrors: counter(
+      "tokenmeter_proxy_internal_errors_total",
+      "Exchanges ended by an unexpected exception (each still becomes a row); alert on any",
+    ),
     duration: new Histogram({
       name: "tokenmeter_proxy_request_duration_seconds",
       help: "Whole proxied exchange, request received to response finished",

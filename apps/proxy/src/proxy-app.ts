@@ -55,7 +55,17 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
 
   const spool = new DiskSpool(env.SPOOL_DIR, env.SPOOL_MAX_BYTES);
   await spool.open();
-  const sink = new CaptureSink(queue, redisReady, spool, env.ENQUEUE_INTERVAL_MS, logger, metrics);
+  const [signingKey] = env.CAPTURE_SIGNING_KEY;
+  if (!signingKey) throw new Error("CAPTURE_SIGNING_KEY is required");
+  const sink = new CaptureSink(
+    queue,
+    redisReady,
+    spool,
+    env.ENQUEUE_INTERVAL_MS,
+    logger,
+    metrics,
+    signingKey,
+  );
   sink.start();
   const directory = new Directory(databaseDirectorySource(db), env.KEY_CACHE_TTL_MS);
 

@@ -1,15 +1,18 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
-import { type BodyCapture, type Capture, emptyBody } from "@tokenmeter/capture";
+import { type BodyCapture, emptyBody } from "@tokenmeter/capture";
 import { createProxyMiddleware, proxyEventsPlugin } from "http-proxy-middleware";
 import type { Logger } from "pino";
 import { uuidv7 } from "uuidv7";
 import { BodyTee } from "./body-tee.js";
-import { BUYER_KEY_HEADERS, extractBuyerKey } from "./buyer-key.js";
+import { extractBuyerKey } from "./buyer-key.js";
 import type { CaptureSink } from "./capture-sink.js";
 import { type Directory, DirectoryUnavailableError, type KeyInfo, type ServiceInfo } from "./directory.js";
 import type { ProxyEnv } from "./env.js";
 import type { Exchange, ExchangeRequest } from "./exchange.js";
+import { buildCapture } from "./exchange-capture.js";
+import { createExchangeGuards, guardEvents } from "./exchange-guards.js";
+import { prepareUpstreamHeaders, REFUSED_METHODS } from "./header-hygiene.js";
 import { sendJsonError } from "./json-error.js";
 import type { ProxyMetrics } from "./metrics.js";
 import type { ProxyRoute } from "./routing.js";
@@ -38,7 +41,12 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
   const { env, directory, metrics, logger } = deps;
   // One middleware per upstream protocol, each with a keep-alive agent: without an agent, http-proxy sends
   // `Connection: close` upstream (a new TCP/TLS connection per call) and passes the close on to the buyer.
-  const on = attachUpstreamEvents(deps);
+  const { fail, guard, refuse, watchBodyArrival } = createExchangeGuards(deps);
+  const on = guardEvents(attachUpstreamEvents(deps), (req, res, error) => {
+    const x = (req as ExchangeRequest).tmExchange;
+    if (x && "writeHead" in res) fail(x, res, error);
+    else logger.error({ err: (error as Error)?.message }, "proxy event failed outside an exchange");
+  });
   const middleware = (agent: http.Agent) =>
     createProxyMiddleware<IncomingMessage, ServerResponse>({
       router: (req) => (req as ExchangeRequest).tmExchange?.service.upstreamTarget ?? "http://127.0.0.1:9",
@@ -73,11 +81,8 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
   const forward = (req: ExchangeRequest, res: ServerResponse, x: Exchange) => {
     req.tmExchange = x;
     req.url = x.upstreamPath;
-    const headers = req.headers;
-    for (const h of BUYER_KEY_HEADERS) delete headers[h];
-    // http-proxy skips its proxyReq event for Expect: 100-continue; we answer the buyer's body ourselves anyway.
-    delete headers.expect;
-    for (const [name, value] of Object.entries(x.service.upstreamHeaders)) headers[name] = value;
+    prepareUpstreamHeaders(req, x.service.upstreamHeaders);
+    watchBodyArrival(req, res, x);
     if (x.service.injectStreamUsage && wantsStreamUsageRewrite(req, x.upstreamPath)) {
       rewriteThenForward(req, res, x);
       return;
@@ -86,25 +91,28 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
     // http-proxy pipes it upstream, so the tee sees every byte the upstream sees.
     req.pause();
     let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > env.MAX_REQUEST_BYTES) {
-        if (x.errorCode) return;
-        x.errorCode = "request_too_large";
-        req.unpipe();
-        x.proxyReq?.destroy();
-        if (x.proxyRes || res.headersSent) {
-          // The upstream already answered: its status and headers are (or are about to be) the buyer's.
-          // The only honest ending left is to cut the response.
-          res.destroy();
+    req.on(
+      "data",
+      guard(x, res, (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > env.MAX_REQUEST_BYTES) {
+          if (x.errorCode) return;
+          x.errorCode = "request_too_large";
+          req.unpipe();
+          x.proxyReq?.destroy();
+          if (x.proxyRes || res.headersSent) {
+            // The upstream already answered: its status and headers are (or are about to be) the buyer's.
+            // The only honest ending left is to cut the response.
+            res.destroy();
+            return;
+          }
+          for (const name of res.getHeaderNames()) if (name !== "x-request-id") res.removeHeader(name);
+          refuseTooLarge(res, x);
           return;
         }
-        for (const name of res.getHeaderNames()) if (name !== "x-request-id") res.removeHeader(name);
-        refuseTooLarge(res, x);
-        return;
-      }
-      x.requestTee.push(chunk);
-    });
+        x.requestTee.push(chunk);
+      }),
+    );
     send(req, res, x);
   };
 
@@ -113,15 +121,27 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
   const rewriteThenForward = (req: ExchangeRequest, res: ServerResponse, x: Exchange) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.once("end", () => {
-      const original = Buffer.concat(chunks);
-      const body = addStreamUsageOption(original) ?? original;
-      x.rewrittenBody = body;
-      x.requestTee.push(body);
-      delete req.headers["transfer-encoding"];
-      req.headers["content-length"] = String(body.length);
-      send(req, res, x);
-    });
+    req.once(
+      "end",
+      guard(x, res, () => {
+        const original = Buffer.concat(chunks);
+        let body: Buffer = original;
+        try {
+          body = addStreamUsageOption(original) ?? original;
+        } catch (error) {
+          // The rewrite is a convenience: whatever it trips on, the buyer's own bytes go upstream.
+          logger.warn(
+            { err: (error as Error).message, requestId: x.requestId },
+            "stream usage rewrite skipped",
+          );
+        }
+        x.rewrittenBody = body;
+        x.requestTee.push(body);
+        delete req.headers["transfer-encoding"];
+        req.headers["content-length"] = String(body.length);
+        send(req, res, x);
+      }),
+    );
   };
 
   const send = (req: ExchangeRequest, res: ServerResponse, x: Exchange) => {
@@ -192,6 +212,14 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
         logger.error({ err: (error as Error).message, requestId }, "capture failed");
       }
     });
+    if (route.pathError) {
+      refuse(res, x, "invalid_path", route.pathError);
+      return;
+    }
+    if (REFUSED_METHODS.has(x.method)) {
+      refuse(res, x, "method_not_allowed", `${x.method} is not forwarded`);
+      return;
+    }
     const declared = Math.min(Number(req.headers["content-length"] ?? 0) || 0, Number.MAX_SAFE_INTEGER);
     if (declared > env.MAX_REQUEST_BYTES) {
       x.errorCode = "request_too_large";
@@ -199,7 +227,11 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
       refuseTooLarge(res, x);
       return;
     }
-    forward(req as ExchangeRequest, res, x);
+    try {
+      forward(req as ExchangeRequest, res, x);
+    } catch (error) {
+      fail(x, res, error);
+    }
   };
 
   // Most exchanges finish synchronously; only a body being decoded in the tee makes the capture wait.
@@ -227,32 +259,8 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
   };
 
   const emit = (x: Exchange, status: number, requestBody: BodyCapture, responseBody: BodyCapture): void => {
-    if (x.declaredRequestBytes !== null) requestBody.size = x.declaredRequestBytes;
-    const latencyMs = Math.round(performance.now() - x.startedAt);
-    const contentType = x.responseContentType ?? "";
-    const capture: Capture = {
-      v: 1,
-      requestId: x.requestId,
-      receivedAt: new Date(x.receivedAt).toISOString(),
-      buyerId: x.key.buyerId,
-      apiKeyId: x.key.keyId,
-      serviceId: x.service.id,
-      serviceSlug: x.service.slug,
-      method: x.method.slice(0, 16),
-      path: x.upstreamPath.slice(0, 4096),
-      request: { contentType: x.requestContentType?.slice(0, 256), body: requestBody },
-      response: {
-        status,
-        contentType: x.responseContentType?.slice(0, 256),
-        upstreamRequestId: x.upstreamRequestId?.slice(0, 200),
-        body: responseBody,
-      },
-      streamed: contentType.includes("event-stream") || contentType.includes("ndjson"),
-      upstreamReached: x.proxyRes !== null || (x.connected && x.errorCode !== "request_too_large"),
-      errorCode: x.errorCode,
-      ttfbMs: x.ttfbMs ?? undefined,
-      latencyMs,
-    };
+    const capture = buildCapture(x, status, requestBody, responseBody);
+    const latencyMs = capture.latencyMs;
     deps.sink.push(capture);
     metrics.requests.inc({ outcome: x.errorCode ?? "ok", status: String(status) });
     metrics.duration.observe(latencyMs / 1000);

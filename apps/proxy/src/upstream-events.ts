@@ -2,6 +2,7 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { BodyTee } from "./body-tee.js";
 import type { ExchangeRequest } from "./exchange.js";
+import { prepareBuyerHeaders } from "./header-hygiene.js";
 import { sendJsonError } from "./json-error.js";
 import type { ProxyHandlerDeps } from "./proxy-handler.js";
 
@@ -56,6 +57,7 @@ export function attachUpstreamEvents(deps: ProxyHandlerDeps) {
       x.proxyRes = proxyRes;
       x.ttfbMs = Math.round(performance.now() - x.startedAt);
       const headers = proxyRes.headers;
+      prepareBuyerHeaders(headers);
       x.responseContentType = headers["content-type"];
       // Our x-request-id names the usage row; the upstream's own id is passed on beside it.
       const upstreamId = headers["x-request-id"];
@@ -111,7 +113,7 @@ export function attachUpstreamEvents(deps: ProxyHandlerDeps) {
       metrics.upstreamErrors.inc({ kind: x.errorCode });
     },
 
-    econnreset(_error: Error, req: IncomingMessage) {
+    econnreset(_error: Error, req: IncomingMessage, _res: ServerResponse) {
       // The buyer went away; http-proxy aborts the upstream request. The capture records client_aborted.
       const x = (req as ExchangeRequest).tmExchange;
       if (x && !x.errorCode) x.errorCode = "client_aborted";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
-import { CAPTURE_QUEUE_NAME, type Capture } from "@tokenmeter/capture";
+import { CAPTURE_QUEUE_NAME, type Capture, openCaptureBatch, parseSigningKeys } from "@tokenmeter/capture";
 import { createDbClient, type DbClient } from "@tokenmeter/db";
 import { type FakeUpstream, startFakeUpstream } from "@tokenmeter/fake-upstream";
 import { generateApiKey } from "@tokenmeter/keys";
@@ -54,6 +54,7 @@ export async function startProxyHarness(env: Record<string, string> = {}): Promi
     PROXY_PORT: "0",
     HOST: "127.0.0.1",
     QUEUE_PREFIX: prefix,
+    CAPTURE_SIGNING_KEY: inject("captureSigningKey"),
     LOG_LEVEL: "silent",
     SPOOL_DIR: path.join(os.tmpdir(), `tm-spool-${randomUUID()}`),
     ENQUEUE_INTERVAL_MS: "10",
@@ -62,6 +63,7 @@ export async function startProxyHarness(env: Record<string, string> = {}): Promi
   const proxy = await startProxyApp(proxyEnv, pino({ level: "silent" }));
   const queueRedis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(CAPTURE_QUEUE_NAME, { connection: queueRedis, prefix });
+  const keys = parseSigningKeys(inject("captureSigningKey"));
   return {
     proxy,
     upstream,
@@ -75,9 +77,11 @@ export async function startProxyHarness(env: Record<string, string> = {}): Promi
     base: `http://127.0.0.1:${proxy.port}`,
     async captures() {
       const jobs = await queue.getJobs(["waiting", "prioritized", "delayed", "active", "completed"]);
-      return jobs.flatMap((j) =>
-        j.data.kind === "batch" ? (j.data.captures as Capture[]) : [j.data as Capture],
-      );
+      return jobs.flatMap((j) => {
+        const batch = openCaptureBatch(j.data, keys);
+        if (!batch.ok) throw new Error(`the proxy enqueued a batch that does not verify: ${batch.detail}`);
+        return batch.captures as Capture[];
+      });
     },
     async close() {
       await proxy.close(100);

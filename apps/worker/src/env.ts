@@ -1,4 +1,4 @@
-import { DEFAULT_QUEUE_PREFIX } from "@tokenmeter/capture";
+import { DEFAULT_QUEUE_PREFIX, signingKeysEnvSchema } from "@tokenmeter/capture";
 import { z } from "zod";
 
 const emptyAsUnset = (v: unknown) => (v === "" ? undefined : v);
@@ -15,6 +15,8 @@ const schema = z.object({
   REDIS_URL: z.preprocess(emptyAsUnset, z.url().default("redis://127.0.0.1:6379")),
   WORKER_PORT: port(8082),
   HOST: z.preprocess(emptyAsUnset, z.string().default("127.0.0.1")),
+  /** The proxies' capture signing secret(s), comma-separated: only batches signed with one of them are metered. */
+  CAPTURE_SIGNING_KEY: z.preprocess(emptyAsUnset, signingKeysEnvSchema),
   QUEUE_PREFIX: z.preprocess(emptyAsUnset, z.string().min(1).default(DEFAULT_QUEUE_PREFIX)),
   LOG_LEVEL: z.preprocess(
     emptyAsUnset,

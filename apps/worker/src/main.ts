@@ -37,6 +37,7 @@ const metering = await startMeteringWorker({
   batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
   priceRefreshMs: env.PRICE_REFRESH_MS,
   lockMs: env.WORKER_LOCK_MS,
+  signingKeys: env.CAPTURE_SIGNING_KEY,
   logger,
   metrics,
 });

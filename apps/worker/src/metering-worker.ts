@@ -1,4 +1,10 @@
-import { CAPTURE_QUEUE_NAME, type Capture, captureBatchV1Schema, captureSchema } from "@tokenmeter/capture";
+import {
+  CAPTURE_QUEUE_NAME,
+  type Capture,
+  type CaptureSigningKey,
+  captureSchema,
+  openCaptureBatch,
+} from "@tokenmeter/capture";
 import { type DbClient, isRowDataError, recordUsage } from "@tokenmeter/db";
 import { PriceBook } from "@tokenmeter/pricing";
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from "bullmq";
@@ -22,6 +28,8 @@ export interface MeteringWorkerOptions {
   priceRefreshMs: number;
   /** Job lock duration (and stalled-job check interval). */
   lockMs?: number;
+  /** Keys whose signatures are accepted: a batch signed with none of them is rejected, never metered. */
+  signingKeys: readonly CaptureSigningKey[];
   logger: Logger;
   metrics: WorkerMetrics;
 }
@@ -97,26 +105,25 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     throw new UnrecoverableError(`invalid capture payload: ${detail}`);
   };
 
-  // A batch job (what the proxy sends) or a single capture. Valid captures of a batch are recorded even when
-  // others in it are invalid; the job then fails unrecoverably so the invalid ones stay visible.
+  // Only signed batches are metered: a job from anything else that can write to Redis is rejected and kept
+  // in the failed set. Valid captures of a batch are recorded even when others in it are invalid; the job then
+  // fails unrecoverably so the invalid ones stay visible.
   const process = async (job: Job): Promise<void> => {
-    if (job.data && typeof job.data === "object" && (job.data as { kind?: unknown }).kind === "batch") {
-      const batch = captureBatchV1Schema.safeParse(job.data);
-      if (!batch.success) return unrecoverable(job, describe(batch.error));
-      const valid: Capture[] = [];
-      const invalid: string[] = [];
-      batch.data.captures.forEach((raw, i) => {
-        const parsed = captureSchema.safeParse(raw);
-        if (parsed.success) valid.push(parsed.data);
-        else invalid.push(`captures[${i}]: ${describe(parsed.error)}`);
-      });
-      await recordAll(job, valid);
-      if (invalid.length > 0) unrecoverable(job, invalid.slice(0, 5).join(" | "), invalid.length);
-      return;
+    const batch = openCaptureBatch(job.data, options.signingKeys);
+    if (!batch.ok) {
+      metrics.batchesRejected.inc({ reason: batch.reason });
+      logger.warn({ jobId: job.id, reason: batch.reason }, "capture batch rejected");
+      throw new UnrecoverableError(`capture batch rejected (${batch.reason}): ${batch.detail}`);
     }
-    const parsed = captureSchema.safeParse(job.data);
-    if (!parsed.success) return unrecoverable(job, describe(parsed.error));
-    await recordAll(job, [parsed.data]);
+    const valid: Capture[] = [];
+    const invalid: string[] = [];
+    batch.captures.forEach((raw, i) => {
+      const parsed = captureSchema.safeParse(raw);
+      if (parsed.success) valid.push(parsed.data);
+      else invalid.push(`captures[${i}]: ${describe(parsed.error)}`);
+    });
+    await recordAll(job, valid);
+    if (invalid.length > 0) unrecoverable(job, invalid.slice(0, 5).join(" | "), invalid.length);
   };
 
   // Any failure that may pass (the database away) fails the job for a retry; rows the database can never

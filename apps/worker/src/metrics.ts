@@ -12,6 +12,12 @@ export function createWorkerMetrics() {
       labelNames: ["result"] as const,
       registers: [registry],
     }),
+    batchesRejected: new Counter({
+      name: "tokenmeter_worker_batches_rejected_total",
+      help: "Capture batch jobs refused because their signature is missing or wrong (alert on any)",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
     usage: new Counter({
       name: "tokenmeter_worker_usage_total",
       help: "Metered calls by how usage was obtained and the parser that found it",

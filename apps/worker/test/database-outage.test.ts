@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { CAPTURE_JOB_NAME, CAPTURE_QUEUE_NAME, type Capture } from "@tokenmeter/capture";
+import { CAPTURE_QUEUE_NAME, type Capture, packCaptureJobs, parseSigningKeys } from "@tokenmeter/capture";
 import { createDbClient } from "@tokenmeter/db";
 import { openaiChatJson } from "@tokenmeter/fake-upstream";
 import { Queue } from "bullmq";
@@ -30,6 +30,7 @@ describe("PostgreSQL outage", () => {
     const producer = new Redis(inject("redisUrl"), { maxRetriesPerRequest: null });
     const consumer = new Redis(inject("redisUrl"), { maxRetriesPerRequest: null });
     const queue = new Queue(CAPTURE_QUEUE_NAME, { connection: producer, prefix });
+    const signingKeys = parseSigningKeys(inject("captureSigningKey"));
     const worker = await startMeteringWorker({
       db,
       connection: consumer,
@@ -40,6 +41,7 @@ describe("PostgreSQL outage", () => {
       priceRefreshMs: 60_000,
       logger: pino({ level: "silent" }),
       metrics: createWorkerMetrics(),
+      signingKeys,
     });
     try {
       await relay.cut();
@@ -61,10 +63,9 @@ describe("PostgreSQL outage", () => {
       }));
       // Short backoff so the test does not wait for the production schedule.
       await queue.addBulk(
-        captures.map((c) => ({
-          name: CAPTURE_JOB_NAME,
-          data: c,
-          opts: { jobId: c.requestId, attempts: 50, backoff: { type: "fixed", delay: 200 } },
+        packCaptureJobs(captures, signingKeys[0]!, { maxCaptures: 1, maxBytes: 1e6 }).map((j) => ({
+          ...j,
+          opts: { jobId: j.opts.jobId, attempts: 50, backoff: { type: "fixed" as const, delay: 200 } },
         })),
       );
       // While the database is away, jobs fail and wait to be retried; none is lost.

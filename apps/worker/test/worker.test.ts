@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import {
-  CAPTURE_JOB_NAME,
-  CAPTURE_JOB_OPTIONS,
+  CAPTURE_BATCH_JOB_NAME,
   CAPTURE_QUEUE_NAME,
   type Capture,
   packCaptureJobs,
+  parseSigningKeys,
+  signCaptureBatch,
 } from "@tokenmeter/capture";
 import { createDbClient, type DbClient } from "@tokenmeter/db";
 import { anthropicSse, openaiChatJson } from "@tokenmeter/fake-upstream";
@@ -55,14 +56,19 @@ function capture(
   };
 }
 
+const signingKeys = parseSigningKeys(inject("captureSigningKey"));
+const signingKey = signingKeys[0]!;
+
 async function enqueue(...captures: Capture[]) {
-  await queue.addBulk(
-    captures.map((c) => ({
-      name: CAPTURE_JOB_NAME,
-      data: c,
-      opts: { ...CAPTURE_JOB_OPTIONS, jobId: c.requestId },
-    })),
-  );
+  await queue.addBulk(packCaptureJobs(captures, signingKey));
+}
+
+async function failedReason(jobId: string): Promise<string | undefined> {
+  const until = Date.now() + 5000;
+  while ((await queue.getJobState(jobId)) !== "failed" && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return (await queue.getJob(jobId))?.failedReason;
 }
 
 async function rowFor(requestId: string, ms = 8000) {
@@ -92,6 +98,7 @@ beforeAll(async () => {
     priceRefreshMs: 60_000,
     logger: pino({ level: "silent" }),
     metrics: createWorkerMetrics(),
+    signingKeys,
   });
 });
 
@@ -143,7 +150,7 @@ describe("metering worker", () => {
     await enqueue(c);
     await rowFor(c.requestId);
     // The proxy's spool replays a capture whose job is already done and removed: a new job, same request id.
-    await queue.add(CAPTURE_JOB_NAME, c, { jobId: `${c.requestId}-replay` });
+    await enqueue(c);
     await new Promise((r) => setTimeout(r, 300));
     expect(await db.usageLog.count({ where: { requestId: c.requestId } })).toBe(1);
   });
@@ -202,39 +209,43 @@ describe("metering worker", () => {
     expect(rollup?.unpricedCalls).toBe(1n);
   });
 
-  it("fails an invalid payload unrecoverably and keeps it in the failed set", async () => {
-    const id = randomUUID();
-    await queue.add(CAPTURE_JOB_NAME, { v: 1, requestId: id, nonsense: true }, { jobId: id, attempts: 5 });
-    const until = Date.now() + 5000;
-    let state = "";
-    while (Date.now() < until) {
-      state = await queue.getJobState(id);
-      if (state === "failed") break;
-      await new Promise((r) => setTimeout(r, 25));
+  it("rejects unsigned, forged and tampered batches without metering them, and keeps them failed", async () => {
+    const forged = capture({ resBody: openaiChatJson("gpt-4", "x", { input: 2_000_000, output: 1 }) });
+    const payload = JSON.stringify([forged]);
+    const otherKey = parseSigningKeys("f".repeat(40))[0]!;
+    const genuine = signCaptureBatch(randomUUID(), payload, signingKey);
+    const attempts = [
+      { reason: "unsigned", data: { v: 1, kind: "batch", batchId: randomUUID(), captures: [forged] } },
+      { reason: "unsigned", data: forged },
+      { reason: "unknown_key", data: signCaptureBatch(randomUUID(), payload, otherKey) },
+      { reason: "bad_signature", data: { ...genuine, sig: "0".repeat(64) } },
+      {
+        reason: "bad_signature",
+        data: { ...genuine, payload: payload.replace(`"buyerId":${buyerId}`, `"buyerId":${buyerId + 1}`) },
+      },
+    ];
+    for (const { reason, data } of attempts) {
+      const jobId = randomUUID();
+      await queue.add(CAPTURE_BATCH_JOB_NAME, data, { jobId, attempts: 5 });
+      expect(await failedReason(jobId), reason).toContain(`rejected (${reason})`);
+      expect((await queue.getJob(jobId))?.attemptsMade).toBe(1);
     }
-    expect(state).toBe("failed");
-    const job = await queue.getJob(id);
-    expect(job?.attemptsMade).toBe(1);
-    expect(job?.failedReason).toContain("invalid capture payload");
+    expect(genuine.payload).toContain(`"buyerId":${buyerId}`);
+    expect(await db.usageLog.count({ where: { requestId: forged.requestId } })).toBe(0);
   });
 
-  it("records the valid captures of a batch job and keeps the job failed for its invalid one", async () => {
+  it("records the valid captures of a signed batch and keeps the job failed for its invalid one", async () => {
     const good = [1, 2, 3].map(() =>
       capture({ resBody: openaiChatJson("gpt-4", "x", { input: 1, output: 1 }) }),
     );
-    const jobs = packCaptureJobs([...good]);
-    expect(jobs).toHaveLength(1);
-    const job = jobs[0]!;
-    job.data.captures.push({ v: 1, requestId: "not-a-uuid" });
-    await queue.add(job.name, job.data, job.opts);
+    const batchId = randomUUID();
+    const payload = JSON.stringify([...good, { v: 1, requestId: "not-a-uuid" }]);
+    await queue.add(CAPTURE_BATCH_JOB_NAME, signCaptureBatch(batchId, payload, signingKey), {
+      jobId: batchId,
+    });
     for (const c of good) await rowFor(c.requestId);
-    const until = Date.now() + 5000;
-    while ((await queue.getJobState(job.opts.jobId)) !== "failed" && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    const failed = await queue.getJob(job.opts.jobId);
-    expect(failed?.failedReason).toContain("captures[3]");
-    expect(failed?.attemptsMade).toBe(1);
+    expect(await failedReason(batchId)).toContain("captures[3]");
+    expect((await queue.getJob(batchId))?.attemptsMade).toBe(1);
   });
 
   it("applies an operator's regex rule to the service it is scoped to, and only to it", async () => {

@@ -1,7 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { captureBatchV1Schema, packCaptureJobs } from "./capture-batch.js";
+import { packCaptureJobs } from "./capture-batch.js";
 import type { Capture } from "./capture-schema.js";
+import { openCaptureBatch, parseSigningKeys } from "./capture-signing.js";
+
+const keys = parseSigningKeys("k".repeat(32));
+const key = keys[0]!;
 
 function capture(bodyBytes = 10): Capture {
   const b = {
@@ -29,27 +33,30 @@ function capture(bodyBytes = 10): Capture {
   };
 }
 
+const opened = (data: unknown) => {
+  const batch = openCaptureBatch(data, keys);
+  if (!batch.ok) throw new Error(batch.detail);
+  return batch.captures;
+};
+
 describe("packCaptureJobs", () => {
-  it("packs captures into batch jobs of at most maxCaptures, keeping every capture once and in order", () => {
+  it("packs captures into signed batch jobs of at most maxCaptures, keeping every capture once and in order", () => {
     const captures = Array.from({ length: 601 }, () => capture());
-    const jobs = packCaptureJobs(captures, { maxCaptures: 250, maxBytes: 10_000_000 });
-    expect(jobs.map((j) => j.data.captures.length)).toEqual([250, 250, 101]);
-    expect(jobs.flatMap((j) => j.data.captures)).toEqual(captures);
-    for (const j of jobs) {
-      expect(j.opts.jobId).toBe(j.data.batchId);
-      expect(captureBatchV1Schema.safeParse(j.data).success).toBe(true);
-    }
+    const jobs = packCaptureJobs(captures, key, { maxCaptures: 250, maxBytes: 10_000_000 });
+    expect(jobs.map((j) => opened(j.data).length)).toEqual([250, 250, 101]);
+    expect(jobs.flatMap((j) => opened(j.data))).toEqual(captures);
+    for (const j of jobs) expect(j.opts.jobId).toBe(j.data.batchId);
   });
 
   it("starts a new job before the byte limit is passed, and gives an oversized capture its own job", () => {
-    const jobs = packCaptureJobs([capture(100), capture(100), capture(5000), capture(100)], {
+    const jobs = packCaptureJobs([capture(100), capture(100), capture(5000), capture(100)], key, {
       maxCaptures: 100,
       maxBytes: 2000,
     });
-    expect(jobs.map((j) => j.data.captures.length)).toEqual([2, 1, 1]);
+    expect(jobs.map((j) => opened(j.data).length)).toEqual([2, 1, 1]);
   });
 
   it("makes no job for no captures", () => {
-    expect(packCaptureJobs([])).toEqual([]);
+    expect(packCaptureJobs([], key)).toEqual([]);
   });
 });

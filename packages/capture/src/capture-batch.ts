@@ -1,22 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
 import type { Capture } from "./capture-schema.js";
+import { type CaptureSigningKey, type SignedCaptureBatch, signCaptureBatch } from "./capture-signing.js";
 import { CAPTURE_BATCH_JOB_NAME, CAPTURE_JOB_OPTIONS } from "./queue.js";
 
-/**
- * Version 1 of a batch job: the captures one proxy flushed together. One BullMQ job per flush instead of one
- * per call cuts the proxy's and Redis's cost per call several-fold. Each capture is validated on its own by
- * the worker, so one bad capture never holds back the others.
- */
-export const captureBatchV1Schema = z.object({
-  v: z.literal(1),
-  kind: z.literal("batch"),
-  batchId: z.uuid(),
-  captures: z.array(z.unknown()).min(1).max(10_000),
-});
-export type CaptureBatchV1 = z.infer<typeof captureBatchV1Schema>;
-
-/** Limits on one batch job: captures and approximate payload bytes. */
+/** Limits on one batch job: captures and payload bytes. */
 export interface BatchLimits {
   maxCaptures: number;
   maxBytes: number;
@@ -32,38 +19,54 @@ export function approxCaptureBytes(c: Capture): number {
   return 600 + c.path.length + req.head.length + req.tail.length + res.head.length + res.tail.length;
 }
 
-/** A BullMQ job ready for `addBulk`. */
+/** A BullMQ job ready for `addBulk`: one signed batch of captures, its job id the batch id. */
 export interface CaptureJob {
   name: string;
-  data: CaptureBatchV1;
+  data: SignedCaptureBatch;
   opts: typeof CAPTURE_JOB_OPTIONS & { jobId: string };
 }
 
-/** Packs captures into batch jobs within the limits (a capture larger than maxBytes gets a job of its own). */
+/**
+ * Packs captures into signed batch jobs within the limits (a capture larger than maxBytes gets a job of its
+ * own). Each capture is serialised once; a batch's payload is the JSON array of those strings.
+ */
 export function packCaptureJobs(
   captures: readonly Capture[],
+  key: CaptureSigningKey,
+  limits: BatchLimits = DEFAULT_BATCH_LIMITS,
+): CaptureJob[] {
+  return packSerialisedCaptures(
+    captures.map((c) => JSON.stringify(c)),
+    key,
+    limits,
+  );
+}
+
+/** Like packCaptureJobs, for captures already serialised as JSON (e.g. read back from disk). */
+export function packSerialisedCaptures(
+  serialised: readonly string[],
+  key: CaptureSigningKey,
   limits: BatchLimits = DEFAULT_BATCH_LIMITS,
 ): CaptureJob[] {
   const jobs: CaptureJob[] = [];
-  let current: Capture[] = [];
+  let current: string[] = [];
   let bytes = 0;
   const close = () => {
     if (current.length === 0) return;
     const batchId = randomUUID();
     jobs.push({
       name: CAPTURE_BATCH_JOB_NAME,
-      data: { v: 1, kind: "batch", batchId, captures: current },
+      data: signCaptureBatch(batchId, `[${current.join(",")}]`, key),
       opts: { ...CAPTURE_JOB_OPTIONS, jobId: batchId },
     });
     current = [];
     bytes = 0;
   };
-  for (const c of captures) {
-    const size = approxCaptureBytes(c);
-    if (current.length >= limits.maxCaptures || (current.length > 0 && bytes + size > limits.maxBytes))
+  for (const c of serialised) {
+    if (current.length >= limits.maxCaptures || (current.length > 0 && bytes + c.length > limits.maxBytes))
       close();
     current.push(c);
-    bytes += size;
+    bytes += c.length + 1;
   }
   close();
   return jobs;

@@ -22,6 +22,11 @@ export type BodyCapture = z.infer<typeof bodyCaptureSchema>;
 /** Why a call did not get a normal upstream response. Absent when the upstream answered. */
 export const captureErrorCodeSchema = z.enum([
   "request_too_large",
+  "request_timeout",
+  "invalid_path",
+  "method_not_allowed",
+  "rate_limited",
+  "internal_error",
   "upstream_unreachable",
   "upstream_timeout",
   "upstream_aborted",

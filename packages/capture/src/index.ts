@@ -2,11 +2,10 @@ export { type CapturedBytes, capturedBytes, emptyBody, HeadTailBuffer } from "./
 export {
   approxCaptureBytes,
   type BatchLimits,
-  type CaptureBatchV1,
   type CaptureJob,
-  captureBatchV1Schema,
   DEFAULT_BATCH_LIMITS,
   packCaptureJobs,
+  packSerialisedCaptures,
 } from "./capture-batch.js";
 export {
   type BodyCapture,
@@ -19,10 +18,20 @@ export {
   captureV1Schema,
 } from "./capture-schema.js";
 export {
+  type BatchRejection,
+  type CaptureSigningKey,
+  MIN_SIGNING_SECRET_CHARS,
+  type OpenedBatch,
+  openCaptureBatch,
+  parseSigningKeys,
+  type SignedCaptureBatch,
+  signCaptureBatch,
+  signedCaptureBatchSchema,
+  signingKeysEnvSchema,
+} from "./capture-signing.js";
+export {
   CAPTURE_BATCH_JOB_NAME,
-  CAPTURE_JOB_NAME,
   CAPTURE_JOB_OPTIONS,
   CAPTURE_QUEUE_NAME,
-  captureJobId,
   DEFAULT_QUEUE_PREFIX,
 } from "./queue.js";

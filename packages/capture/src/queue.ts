@@ -1,10 +1,6 @@
-import type { Capture } from "./capture-schema.js";
-
 /** The BullMQ queue that carries captures from the proxy to the worker. */
 export const CAPTURE_QUEUE_NAME = "captures";
-/** The job name of one capture. The job id is the capture's request id. */
-export const CAPTURE_JOB_NAME = "capture";
-/** The job name of a batch of captures (what the proxy sends). The job id is the batch id. */
+/** The job name of a signed batch of captures (what the proxy sends). The job id is the batch id. */
 export const CAPTURE_BATCH_JOB_NAME = "capture-batch";
 /** Default queue prefix; hash-tagged so every key of the queue lands in one Redis Cluster slot. */
 export const DEFAULT_QUEUE_PREFIX = "{tokenmeter}";
@@ -17,8 +13,3 @@ export const CAPTURE_JOB_OPTIONS = {
   removeOnComplete: { age: 3600, count: 50_000 },
   removeOnFail: { age: 14 * 24 * 3600 },
 } as const;
-
-/** BullMQ job id for a capture: its request id, so a replayed capture is the same job. */
-export function captureJobId(capture: Capture): string {
-  return capture.requestId;
-}
