@@ -20,6 +20,7 @@ export default defineConfig({
       project("@tokenmeter/pricing", "packages/pricing"),
       project("@tokenmeter/db", "packages/db"),
       project("@tokenmeter/keys", "packages/keys"),
+      project("@tokenmeter/alerts", "packages/alerts"),
       project("@tokenmeter/fake-upstream", "packages/fake-upstream"),
       project("@tokenmeter/proxy", "apps/proxy"),
       project("@tokenmeter/worker", "apps/worker"),

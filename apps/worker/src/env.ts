@@ -7,32 +7,47 @@ const port = (fallback: number) =>
 const positive = (fallback: number) =>
   z.preprocess(emptyAsUnset, z.coerce.number().int().positive().default(fallback));
 
-const schema = z.object({
-  DATABASE_URL: z.preprocess(
-    emptyAsUnset,
-    z.url().default("postgresql://postgres@127.0.0.1:5432/tokenmeter"),
-  ),
-  REDIS_URL: z.preprocess(emptyAsUnset, z.url().default("redis://127.0.0.1:6379")),
-  WORKER_PORT: port(8082),
-  HOST: z.preprocess(emptyAsUnset, z.string().default("127.0.0.1")),
-  /** The proxies' capture signing secret(s), comma-separated: only batches signed with one of them are metered. */
-  CAPTURE_SIGNING_KEY: z.preprocess(emptyAsUnset, signingKeysEnvSchema),
-  QUEUE_PREFIX: z.preprocess(emptyAsUnset, z.string().min(1).default(DEFAULT_QUEUE_PREFIX)),
-  LOG_LEVEL: z.preprocess(
-    emptyAsUnset,
-    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  ),
-  /** Jobs processed at once (a proxy's job carries up to 250 captures); rows are written in batches. */
-  WORKER_CONCURRENCY: positive(64),
-  /** Most rows in one INSERT. */
-  BATCH_MAX_ROWS: positive(500),
-  /** Longest a row waits for its batch to fill. */
-  BATCH_MAX_WAIT_MS: positive(10),
-  /** How long a job's lock lasts; a crashed worker's jobs are taken over after about this long. */
-  WORKER_LOCK_MS: positive(30_000),
-  /** How often prices and usage rules are reloaded (a change applies within this time). */
-  PRICE_REFRESH_MS: positive(5000),
-});
+const schema = z
+  .object({
+    DATABASE_URL: z.preprocess(
+      emptyAsUnset,
+      z.url().default("postgresql://postgres@127.0.0.1:5432/tokenmeter"),
+    ),
+    REDIS_URL: z.preprocess(emptyAsUnset, z.url().default("redis://127.0.0.1:6379")),
+    WORKER_PORT: port(8082),
+    HOST: z.preprocess(emptyAsUnset, z.string().default("127.0.0.1")),
+    /** The proxies' capture signing secret(s), comma-separated: only batches signed with one of them are metered. */
+    CAPTURE_SIGNING_KEY: z.preprocess(emptyAsUnset, signingKeysEnvSchema),
+    QUEUE_PREFIX: z.preprocess(emptyAsUnset, z.string().min(1).default(DEFAULT_QUEUE_PREFIX)),
+    LOG_LEVEL: z.preprocess(
+      emptyAsUnset,
+      z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    ),
+    /** Jobs processed at once (a proxy's job carries up to 250 captures); rows are written in batches. */
+    WORKER_CONCURRENCY: positive(64),
+    /** Most rows in one INSERT. */
+    BATCH_MAX_ROWS: positive(500),
+    /** Longest a row waits for its batch to fill. */
+    BATCH_MAX_WAIT_MS: positive(10),
+    /** How long a job's lock lasts; a crashed worker's jobs are taken over after about this long. */
+    WORKER_LOCK_MS: positive(30_000),
+    /** How often prices and usage rules are reloaded (a change applies within this time). */
+    PRICE_REFRESH_MS: positive(5000),
+    /** How often alert rules are evaluated (by one worker of the fleet at a time). */
+    ALERT_EVALUATE_MS: positive(30_000),
+    /** Where alert events are POSTed (JSON, HMAC-signed); unset = no webhook. */
+    ALERT_WEBHOOK_URL: z.preprocess(emptyAsUnset, z.url({ protocol: /^https?$/ }).optional()),
+    /** The HMAC-SHA256 secret for the webhook's `x-tokenmeter-signature`; required with ALERT_WEBHOOK_URL. */
+    ALERT_WEBHOOK_SECRET: z.preprocess(emptyAsUnset, z.string().min(16).optional()),
+    /** First webhook retry delay; each further one doubles. */
+    ALERT_WEBHOOK_BACKOFF_MS: positive(2000),
+    /** Delivery attempts before an event stays in the failed set. */
+    ALERT_WEBHOOK_ATTEMPTS: positive(10),
+  })
+  .refine((env) => !env.ALERT_WEBHOOK_URL || env.ALERT_WEBHOOK_SECRET, {
+    message: "is required when ALERT_WEBHOOK_URL is set (at least 16 characters)",
+    path: ["ALERT_WEBHOOK_SECRET"],
+  });
 
 /** The worker's configuration. */
 export type WorkerEnv = Readonly<z.infer<typeof schema>>;
