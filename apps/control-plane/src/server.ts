@@ -9,6 +9,7 @@ import { errorHandler, notFoundHandler } from "./errors.js";
 import { requireSameOriginJson } from "./http/same-origin.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, rememberRouteBase } from "./metrics.js";
+import { adminAlertsRouter } from "./routes/admin-alerts.js";
 import { adminBuyersRouter } from "./routes/admin-buyers.js";
 import { adminPricesRouter } from "./routes/admin-prices.js";
 import { adminSellersRouter } from "./routes/admin-sellers.js";
@@ -96,6 +97,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     adminUsageRouter(db),
     adminUsageRulesRouter(db),
     adminSellersRouter(db),
+    adminAlertsRouter(db),
   );
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
