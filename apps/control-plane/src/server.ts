@@ -20,6 +20,7 @@ import { dashboardRouter } from "./routes/dashboard.js";
 import { healthRouter } from "./routes/health.js";
 import { QUEUES_BASE_PATH, queuesHandler, refuseJobWrites } from "./routes/queues.js";
 import { sellerUsageRouter } from "./routes/seller-usage.js";
+import { usagePageRouter } from "./routes/usage-page.js";
 import { usageSummaryRouter } from "./routes/usage-summary.js";
 
 /** What the control plane needs; the caller owns (and closes) the database client and the queue. */
@@ -73,6 +74,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
   app.use(requestLog(logger));
   app.use(healthRouter({ db, queue, registry: metrics.registry }));
   app.use("/api/v1", rememberRouteBase, usageSummaryRouter(db), sellerUsageRouter(db));
+  app.use("/usage", rememberRouteBase, usagePageRouter());
   // Browser pages: HTTP Basic (password = admin token) works besides Bearer, since browsers cannot send Bearer.
   const browserAdmin = requireAdmin(env.ADMIN_TOKEN, { allowBasic: true });
   app.use(
