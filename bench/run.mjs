@@ -27,6 +27,7 @@ import {
 
 // Proxy and worker of one bench run share a throwaway capture signing secret.
 const BENCH_SIGNING_KEY = randomBytes(32).toString("base64url");
+const BENCH_SECRETS_KEY = randomBytes(32).toString("base64");
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -290,6 +291,7 @@ async function main() {
     LOG_LEVEL: "warn",
     HOST: "127.0.0.1",
     CAPTURE_SIGNING_KEY: BENCH_SIGNING_KEY,
+    SECRETS_KEY: BENCH_SECRETS_KEY,
     ...extra,
   });
   const watchOf = (list) => list.filter((w) => w.pid);

@@ -65,6 +65,9 @@ beforeAll(async () => {
     QUEUE_PREFIX: `${inject("queuePrefix")}:e2e${runTag}`,
     ADMIN_TOKEN: adminToken,
     CAPTURE_SIGNING_KEY: inject("captureSigningKey"),
+    SECRETS_KEY: inject("secretsKey"),
+    // The fake upstream listens on loopback.
+    ALLOW_PRIVATE_UPSTREAMS: "true",
     PROXY_PORT: "0",
     API_PORT: "0",
     WORKER_PORT: "0",

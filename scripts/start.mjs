@@ -46,6 +46,9 @@ if (!env.ADMIN_TOKEN) {
 // Development secrets are generated once and kept beside the admin token (git-ignored, owner-only). In
 // production set them yourself and share CAPTURE_SIGNING_KEY between proxies and workers.
 env.CAPTURE_SIGNING_KEY ||= keptSecret("capture-signing-key", () => randomBytes(32).toString("base64url"));
+env.SECRETS_KEY ||= keptSecret("secrets-key", () => randomBytes(32).toString("base64"));
+// Development talks to local fake upstreams; production leaves private targets refused unless listed.
+env.ALLOW_PRIVATE_UPSTREAMS ||= "true";
 
 function keptSecret(name, make) {
   const file = path.join(root, ".tokenmeter", name);

@@ -20,6 +20,7 @@ export default async function setup(project: TestProject) {
   project.provide("queuePrefix", `{tmtest_${runId}}`);
   // The proxy signs capture batches with it and the worker verifies them; generated per run like any secret.
   project.provide("captureSigningKey", randomBytes(32).toString("base64url"));
+  project.provide("secretsKey", randomBytes(32).toString("base64"));
   return async () => {
     await dropDatabase(databaseUrl);
   };

@@ -7,5 +7,6 @@ declare module "vitest" {
     redisUrl: string;
     queuePrefix: string;
     captureSigningKey: string;
+    secretsKey: string;
   }
 }

@@ -1,5 +1,7 @@
 import { DEFAULT_QUEUE_PREFIX } from "@tokenmeter/capture";
+import { secretsKeyringEnvSchema } from "@tokenmeter/secrets";
 import { z } from "zod";
+import { parsePrivateUpstreams } from "./services/upstream-url.js";
 
 // An empty variable counts as unset, so `FOO=` in a compose file falls back to the default.
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -26,6 +28,10 @@ const envSchema = z.object({
   // Bound to loopback by default: the admin API and Bull Board must not be exposed by accident.
   HOST: optional(z.string().min(1).default("127.0.0.1")),
   ADMIN_TOKEN: optional(z.string({ error: "is required" }).min(16, "must be at least 16 characters")),
+  /** Seals sellers' upstream headers (AES-256-GCM): 32-byte base64 keys, comma-separated, the first sealing. */
+  SECRETS_KEY: optional(secretsKeyringEnvSchema),
+  /** Private, loopback and link-local upstreams are refused unless allowed: `true`, or a list of hosts. */
+  ALLOW_PRIVATE_UPSTREAMS: z.string().optional().transform(parsePrivateUpstreams),
   QUEUE_PREFIX: optional(z.string().min(1).default(DEFAULT_QUEUE_PREFIX)),
   LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info")),
 });

@@ -8,6 +8,7 @@ import { EnvError, parseEnv } from "./env.js";
 import { createLogger } from "./logger.js";
 import { withTimeout } from "./queue-stats.js";
 import { createControlPlane } from "./server.js";
+import { resealServiceCredentials } from "./services/service-credentials.js";
 
 const FORCE_CLOSE_MS = 10_000;
 
@@ -37,6 +38,13 @@ async function main(): Promise<void> {
   redis.on("error", throttledWarn(logger, "redis"));
   const queue = new Queue(CAPTURE_QUEUE_NAME, { connection: redis, prefix: env.QUEUE_PREFIX });
   queue.on("error", throttledWarn(logger, "queue"));
+
+  // Credentials left in plaintext by older versions, or sealed with a retired key, are sealed anew.
+  const resealed = await resealServiceCredentials(db, env.SECRETS_KEY).catch((error: Error) => {
+    logger.warn({ error: error.message }, "could not re-seal service credentials; will retry at next start");
+    return 0;
+  });
+  if (resealed > 0) logger.info({ services: resealed }, "service credentials sealed with the current key");
 
   const controlPlane = createControlPlane({ env, db, queue, logger });
   const server = controlPlane.app.listen(env.API_PORT, env.HOST);

@@ -93,7 +93,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     requireAdmin(env.ADMIN_TOKEN),
     requireSameOriginJson,
     express.json({ limit: "1mb" }),
-    adminServicesRouter(db),
+    adminServicesRouter(db, { keyring: env.SECRETS_KEY, privateUpstreams: env.ALLOW_PRIVATE_UPSTREAMS }),
     adminBuyersRouter(db),
     adminPricesRouter(db),
     adminUsageRouter(db),

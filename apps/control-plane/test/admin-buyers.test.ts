@@ -78,10 +78,33 @@ describe("admin api keys", () => {
         buyer_id: buyer.id,
         prefix: created.prefix,
         name: null,
+        rate_limit_per_minute: null,
+        max_concurrent_requests: null,
         created_at: created.created_at,
         revoked_at: null,
       },
     ]);
+  });
+
+  it("sets, changes and clears a key's limits", async () => {
+    const buyer = await readJson(await app.admin("POST", "/admin/buyers", { name: `limits-${unique()}` }));
+    const created = await readJson(
+      await app.admin("POST", `/admin/buyers/${buyer.id}/api-keys`, { rate_limit_per_minute: 600 }),
+    );
+    expect(created).toMatchObject({ rate_limit_per_minute: 600, max_concurrent_requests: null });
+    const patched = await app.admin("PATCH", `/admin/api-keys/${created.id}`, {
+      rate_limit_per_minute: null,
+      max_concurrent_requests: 4,
+    });
+    expect(await readJson(patched)).toMatchObject({
+      rate_limit_per_minute: null,
+      max_concurrent_requests: 4,
+    });
+    const bad = await app.admin("PATCH", `/admin/api-keys/${created.id}`, { rate_limit_per_minute: 0 });
+    expect(bad.status).toBe(400);
+    expect(
+      (await app.admin("PATCH", "/admin/api-keys/999999999", { max_concurrent_requests: 1 })).status,
+    ).toBe(404);
   });
 
   it("answers 404 when creating or listing keys of an unknown buyer", async () => {

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openHeaders, parseSecretsKeyring } from "@tokenmeter/secrets";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ADMIN_TOKEN, cleanup, readJson, startApp, type TestApp, unique } from "./helpers.js";
 
 let app: TestApp;
@@ -31,7 +32,7 @@ afterAll(async () => {
 });
 
 describe("admin api-services", () => {
-  it("creates a service, answers 201 with header names only and stores the header values", async () => {
+  it("creates a service, answers 201 with header names only and stores the header values sealed", async () => {
     const body = validBody();
     const { res, text, json } = await create(body);
     expect(res.status).toBe(201);
@@ -49,7 +50,10 @@ describe("admin api-services", () => {
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain("upstream_headers");
     const row = await app.db.apiService.findUniqueOrThrow({ where: { id: BigInt(json.id) } });
-    expect(row.upstreamHeaders).toEqual(body.upstream_headers);
+    expect(JSON.stringify(row, (_k, v) => (typeof v === "bigint" ? String(v) : v))).not.toContain(SECRET);
+    expect(row.upstreamHeaders).toEqual({});
+    const keyring = parseSecretsKeyring(inject("secretsKey"));
+    expect(openHeaders(row.upstreamHeadersSealed!, keyring, body.slug)).toEqual(body.upstream_headers);
   });
 
   it("never returns header values from list, get or patch", async () => {
@@ -92,14 +96,29 @@ describe("admin api-services", () => {
     },
   );
 
-  it.each(["ftp://x.example.com", "not a url", "https://user:pw@x.example.com"])(
-    "rejects the upstream_url %j with 400",
-    async (upstream_url) => {
-      const { res, json } = await create({ ...validBody(), upstream_url });
-      expect(res.status).toBe(400);
-      expect(json.code).toBe("invalid_request");
-    },
-  );
+  it.each([
+    "ftp://x.example.com",
+    "not a url",
+    "https://user:pw@x.example.com",
+    "https://x.example.com/v1\u0001",
+    "https://x.example.com/v1beta?key=AIza-seller-secret",
+    "http://127.0.0.1:8081/metrics",
+    "http://localhost:8081",
+    "http://169.254.169.254/latest/meta-data",
+    "http://[::1]:8081",
+  ])("rejects the upstream_url %j with 400", async (upstream_url) => {
+    const { res, json } = await create({ ...validBody(), upstream_url });
+    expect(res.status).toBe(400);
+    expect(json.code).toBe("invalid_request");
+  });
+
+  it("never stores or echoes a refused upstream_url's secret", async () => {
+    const { text } = await create({
+      ...validBody(),
+      upstream_url: `https://x.example.com/?api_key=${SECRET}`,
+    });
+    expect(text).not.toContain(SECRET);
+  });
 
   it("rejects header values with line breaks", async () => {
     const { res } = await create({ ...validBody(), upstream_headers: { "x-a": "1\r\nx-b: 2" } });

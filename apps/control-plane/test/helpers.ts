@@ -37,6 +37,7 @@ export async function startApp(
     DATABASE_URL: overrides.databaseUrl ?? inject("databaseUrl"),
     REDIS_URL: overrides.redisUrl ?? inject("redisUrl"),
     ADMIN_TOKEN,
+    SECRETS_KEY: inject("secretsKey"),
     LOG_LEVEL: "silent",
     // A queue of its own per app, so no worker elsewhere consumes what a test adds.
     QUEUE_PREFIX: `${inject("queuePrefix")}_cp_${unique()}`,

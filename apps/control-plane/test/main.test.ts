@@ -49,6 +49,7 @@ describe("main", () => {
       REDIS_URL: inject("redisUrl"),
       QUEUE_PREFIX: `${inject("queuePrefix")}_main_${unique()}`,
       ADMIN_TOKEN,
+      SECRETS_KEY: inject("secretsKey"),
       API_PORT: "0",
     });
     const line = await listeningLine(app.output);

@@ -1,10 +1,12 @@
 import url from "node:url";
 import type { DbClient } from "@tokenmeter/db";
 import { hashApiKey, looksLikeApiKey } from "@tokenmeter/keys";
+import { openHeaders, type SecretsKeyring } from "@tokenmeter/secrets";
 import { type Entry, EntryCache } from "./entry-cache.js";
+import type { KeyLimits } from "./key-limits.js";
 
-/** A buyer key as the proxy needs it. */
-export interface KeyInfo {
+/** A buyer key as the proxy needs it, with its limits. */
+export interface KeyInfo extends KeyLimits {
   keyId: number;
   buyerId: number;
 }
@@ -32,24 +34,40 @@ export interface DirectorySource {
   findService(slug: string): Promise<ServiceInfo | null>;
 }
 
-/** Reads keys (unrevoked only) and services from PostgreSQL through Prisma. */
-export function databaseDirectorySource(db: DbClient): DirectorySource {
+/** Reads keys (unrevoked only) and services from PostgreSQL through Prisma; opens sealed credentials. */
+export function databaseDirectorySource(db: DbClient, keyring: SecretsKeyring): DirectorySource {
   return {
     async findKey(hash) {
       const key = await db.apiKey.findUnique({
         where: { keyHash: hash },
-        select: { id: true, buyerId: true, revokedAt: true },
+        select: {
+          id: true,
+          buyerId: true,
+          revokedAt: true,
+          rateLimitPerMinute: true,
+          maxConcurrentRequests: true,
+        },
       });
       if (!key || key.revokedAt) return null;
-      return { keyId: Number(key.id), buyerId: Number(key.buyerId) };
+      return {
+        keyId: Number(key.id),
+        buyerId: Number(key.buyerId),
+        rateLimitPerMinute: key.rateLimitPerMinute,
+        maxConcurrentRequests: key.maxConcurrentRequests,
+      };
     },
     async findService(slug) {
       const s = await db.apiService.findUnique({ where: { slug } });
       if (!s) return null;
       const headers: Record<string, string> = {};
-      if (s.upstreamHeaders && typeof s.upstreamHeaders === "object" && !Array.isArray(s.upstreamHeaders)) {
-        for (const [k, v] of Object.entries(s.upstreamHeaders))
-          if (typeof v === "string") headers[k.toLowerCase()] = v;
+      // Sealed by the control plane; a row from before sealing is read from the plaintext column until the
+      // control plane's next start seals it. A value that does not open throws: the call gets a 503.
+      const stored =
+        s.upstreamHeadersSealed !== null
+          ? openHeaders(s.upstreamHeadersSealed, keyring, s.slug)
+          : s.upstreamHeaders;
+      if (stored && typeof stored === "object" && !Array.isArray(stored)) {
+        for (const [k, v] of Object.entries(stored)) if (typeof v === "string") headers[k.toLowerCase()] = v;
       }
       const upstreamUrl = s.upstreamUrl.replace(/\/+$/, "");
       return {

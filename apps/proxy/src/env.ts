@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { DEFAULT_QUEUE_PREFIX, signingKeysEnvSchema } from "@tokenmeter/capture";
+import { secretsKeyringEnvSchema } from "@tokenmeter/secrets";
 import { z } from "zod";
 
 const emptyAsUnset = (v: unknown) => (v === "" ? undefined : v);
@@ -20,6 +21,8 @@ const schema = z.object({
    * worker must list the same. No default: it is a secret (`npm start` generates one for development).
    */
   CAPTURE_SIGNING_KEY: z.preprocess(emptyAsUnset, signingKeysEnvSchema),
+  /** Opens sellers' sealed upstream headers: the control plane's SECRETS_KEY (32-byte base64 keys, comma-separated). */
+  SECRETS_KEY: z.preprocess(emptyAsUnset, secretsKeyringEnvSchema),
   QUEUE_PREFIX: z.preprocess(emptyAsUnset, z.string().min(1).default(DEFAULT_QUEUE_PREFIX)),
   LOG_LEVEL: z.preprocess(
     emptyAsUnset,

@@ -10,6 +10,7 @@ import { CaptureSink } from "./capture-sink.js";
 import { Directory, databaseDirectorySource } from "./directory.js";
 import { DiskSpool } from "./disk-spool.js";
 import type { ProxyEnv } from "./env.js";
+import { KeyLimiter } from "./key-limits.js";
 import { createProxyMetrics, type ProxyMetrics } from "./metrics.js";
 import { createProxyServer } from "./server.js";
 
@@ -67,9 +68,11 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
     signingKey,
   );
   sink.start();
-  const directory = new Directory(databaseDirectorySource(db), env.KEY_CACHE_TTL_MS);
+  const directory = new Directory(databaseDirectorySource(db, env.SECRETS_KEY), env.KEY_CACHE_TTL_MS);
 
-  const server = createProxyServer({ env, directory, sink, spool, metrics, logger, redisReady });
+  const limiter = new KeyLimiter(redis, env.QUEUE_PREFIX);
+  limiter.start();
+  const server = createProxyServer({ env, directory, limiter, sink, spool, metrics, logger, redisReady });
   server.listen(env.PROXY_PORT, env.HOST);
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
@@ -82,6 +85,7 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
     const grace = setTimeout(() => server.closeAllConnections(), graceMs);
     await closed;
     clearTimeout(grace);
+    limiter.stop();
     await sink.close();
     await queue.close().catch(() => undefined);
     redis.disconnect();

@@ -14,6 +14,7 @@ import { buildCapture } from "./exchange-capture.js";
 import { createExchangeGuards, guardEvents } from "./exchange-guards.js";
 import { prepareUpstreamHeaders, REFUSED_METHODS } from "./header-hygiene.js";
 import { sendJsonError } from "./json-error.js";
+import type { KeyLimiter } from "./key-limits.js";
 import type { ProxyMetrics } from "./metrics.js";
 import type { ProxyRoute } from "./routing.js";
 import { addStreamUsageOption, wantsStreamUsageRewrite } from "./stream-usage.js";
@@ -23,6 +24,7 @@ import { attachUpstreamEvents } from "./upstream-events.js";
 export interface ProxyHandlerDeps {
   env: ProxyEnv;
   directory: Directory;
+  limiter: KeyLimiter;
   sink: CaptureSink;
   metrics: ProxyMetrics;
   logger: Logger;
@@ -219,6 +221,22 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
     if (REFUSED_METHODS.has(x.method)) {
       refuse(res, x, "method_not_allowed", `${x.method} is not forwarded`);
       return;
+    }
+    if (key.rateLimitPerMinute !== null || key.maxConcurrentRequests !== null) {
+      const verdict = deps.limiter.acquire(key.keyId, key);
+      if (!verdict.ok) {
+        metrics.rejected.inc({ reason: `rate_limited_${verdict.reason}` });
+        res.setHeader("retry-after", String(verdict.retryAfterSeconds));
+        const what = verdict.reason === "rate" ? "calls per minute" : "calls in flight";
+        refuse(
+          res,
+          x,
+          "rate_limited",
+          `this key's limit of ${what} is reached; retry after the given seconds`,
+        );
+        return;
+      }
+      res.once("close", () => deps.limiter.release(key.keyId));
     }
     const declared = Math.min(Number(req.headers["content-length"] ?? 0) || 0, Number.MAX_SAFE_INTEGER);
     if (declared > env.MAX_REQUEST_BYTES) {

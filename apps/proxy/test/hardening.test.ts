@@ -1,7 +1,8 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { generateApiKey } from "@tokenmeter/keys";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ProxyHarness, startProxyHarness, waitFor } from "./harness.js";
+import { type ProxyHarness, sealedHeaders, startProxyHarness, waitFor } from "./harness.js";
 
 let h: ProxyHarness;
 beforeAll(async () => {
@@ -172,6 +173,22 @@ describe("hostile requests", () => {
     }
   });
 
+  it("answers 503 and forwards nothing when a service's sealed credentials do not open", async () => {
+    const svc = await h.db.apiService.create({
+      data: {
+        name: "tampered",
+        slug: `tmp-${h.slug}`,
+        upstreamUrl: h.upstream.url,
+        // Sealed for another service: bound to its slug, it does not open here.
+        ...sealedHeaders(`other-${h.slug}`, { authorization: "Bearer sk-other" }),
+      },
+    });
+    const before = h.upstream.received.length;
+    const res = await raw("GET", `/${svc.slug}/v1/models`, auth());
+    expect(res.status).toBe(503);
+    expect(h.upstream.received.length).toBe(before);
+  });
+
   it("cuts a request body that stops arriving with 408 request_timeout, and records it", async () => {
     const res = await raw(
       "POST",
@@ -185,5 +202,54 @@ describe("hostile requests", () => {
     const capture = await captureFor(String(res.headers["x-request-id"]));
     expect(capture.errorCode).toBe("request_timeout");
     expect(capture.response.status).toBe(408);
+  });
+});
+
+async function keyWith(limits: { rateLimitPerMinute?: number; maxConcurrentRequests?: number }) {
+  const k = generateApiKey();
+  await h.db.apiKey.create({
+    data: { buyerId: BigInt(h.buyerId), keyHash: k.hash, prefix: k.prefix, ...limits },
+  });
+  return k.key;
+}
+
+describe("per-key limits", () => {
+  it("answers 429 with Retry-After past a key's calls per minute, records the refusal, and spares other keys", async () => {
+    const key = await keyWith({ rateLimitPerMinute: 3 });
+    const call = (k: string) =>
+      raw(
+        "POST",
+        `/${h.slug}/v1/chat/completions`,
+        { ...auth(), authorization: `Bearer ${k}` },
+        '{"model":"gpt-4"}',
+      );
+    const before = h.upstream.received.length;
+    for (let i = 0; i < 3; i++) expect((await call(key)).status).toBe(200);
+    const refused = await call(key);
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.body).code).toBe("rate_limited");
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+    expect((await captureFor(String(refused.headers["x-request-id"]))).errorCode).toBe("rate_limited");
+    expect(h.upstream.received.length).toBe(before + 3);
+    expect((await call(h.key)).status).toBe(200);
+  });
+
+  it("answers 429 past a key's calls in flight", async () => {
+    const key = await keyWith({ maxConcurrentRequests: 1 });
+    const headers = { ...auth(), authorization: `Bearer ${key}` };
+    const slow = raw(
+      "POST",
+      `/${h.slug}/v1/chat/completions`,
+      { ...headers, "x-fake-behavior": "slow:300" },
+      "{}",
+    );
+    // Wait until the first call has reached the upstream, so it is in flight.
+    await waitFor(async () =>
+      h.upstream.received.at(-1)?.headers["x-fake-behavior"] === "slow:300" ? true : undefined,
+    );
+    const second = await raw("POST", `/${h.slug}/v1/chat/completions`, headers, "{}");
+    expect(second.status).toBe(429);
+    expect((await slow).status).toBe(200);
+    expect((await raw("POST", `/${h.slug}/v1/chat/completions`, headers, "{}")).status).toBe(200);
   });
 });

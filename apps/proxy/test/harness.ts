@@ -5,6 +5,7 @@ import { CAPTURE_QUEUE_NAME, type Capture, openCaptureBatch, parseSigningKeys } 
 import { createDbClient, type DbClient } from "@tokenmeter/db";
 import { type FakeUpstream, startFakeUpstream } from "@tokenmeter/fake-upstream";
 import { generateApiKey } from "@tokenmeter/keys";
+import { parseSecretsKeyring, sealHeaders } from "@tokenmeter/secrets";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { pino } from "pino";
@@ -45,7 +46,7 @@ export async function startProxyHarness(env: Record<string, string> = {}): Promi
       name: "Fake OpenAI",
       slug,
       upstreamUrl: upstream.url,
-      upstreamHeaders: { authorization: "Bearer sk-seller-secret", "x-seller-org": "org-42" },
+      ...sealedHeaders(slug, { authorization: "Bearer sk-seller-secret", "x-seller-org": "org-42" }),
     },
   });
   const proxyEnv = parseProxyEnv({
@@ -55,6 +56,7 @@ export async function startProxyHarness(env: Record<string, string> = {}): Promi
     HOST: "127.0.0.1",
     QUEUE_PREFIX: prefix,
     CAPTURE_SIGNING_KEY: inject("captureSigningKey"),
+    SECRETS_KEY: inject("secretsKey"),
     LOG_LEVEL: "silent",
     SPOOL_DIR: path.join(os.tmpdir(), `tm-spool-${randomUUID()}`),
     ENQUEUE_INTERVAL_MS: "10",
@@ -92,6 +94,11 @@ export async function startProxyHarness(env: Record<string, string> = {}): Promi
       await db.$disconnect();
     },
   };
+}
+
+/** Upstream header columns as the control plane writes them: sealed with the test run's SECRETS_KEY. */
+export function sealedHeaders(slug: string, headers: Record<string, string>) {
+  return { upstreamHeadersSealed: sealHeaders(headers, parseSecretsKeyring(inject("secretsKey")), slug) };
 }
 
 /** Polls until `fn` returns a value that is not undefined, or throws after `ms`. */

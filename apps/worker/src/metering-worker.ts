@@ -10,6 +10,7 @@ import { PriceBook } from "@tokenmeter/pricing";
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { z } from "zod";
+import { decodeCaptureBodies } from "./decode-capture.js";
 import { meterCapture } from "./meter-capture.js";
 import type { WorkerMetrics } from "./metrics.js";
 import { loadPriceBook } from "./price-table.js";
@@ -86,7 +87,8 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
       .map((i) => `${i.path.join(".")}: ${i.message}`)
       .join("; ");
 
-  const meterAndRecord = async (capture: Capture): Promise<void> => {
+  const meterAndRecord = async (captured: Capture): Promise<void> => {
+    const capture = await decodeCaptureBodies(captured);
     const metered = meterCapture(capture, prices.current(), rulesFor(rules.current(), capture.serviceId));
     await batcher.add(metered.row);
     const { usage, row } = metered;

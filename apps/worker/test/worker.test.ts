@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import {
   CAPTURE_BATCH_JOB_NAME,
   CAPTURE_QUEUE_NAME,
@@ -184,6 +185,29 @@ describe("metering worker", () => {
     expect(row.usageSource).toBe("none");
     expect(row.parseError).toBeTruthy();
     expect(row.totalTokens).toBe(0);
+  });
+
+  it("meters compression bombs within bounds: a request's model from its head, a response as a parse failure", async () => {
+    const bomb = (prefix: string) =>
+      gzipSync(Buffer.concat([Buffer.from(prefix), Buffer.alloc(100 * 1024 * 1024, 97)])).toString("base64");
+    const gz = (b64body: string) => ({
+      size: 1,
+      head: b64body,
+      tail: "",
+      truncated: false,
+      encoding: "gzip",
+    });
+    const requestBomb = capture({ resBody: openaiChatJson("gpt-4", "x", { input: 3, output: 4 }) });
+    requestBomb.request.body = gz(bomb('{"model":"gpt-4","messages":"'));
+    const responseBomb = capture({});
+    responseBomb.response.body = gz(bomb('{"model":"gpt-4","choices":"'));
+    await enqueue(requestBomb, responseBomb);
+    const r1 = await rowFor(requestBomb.requestId, 30_000);
+    expect(r1.totalTokens).toBe(7);
+    expect(r1.modelName).toBe("gpt-4");
+    const r2 = await rowFor(responseBomb.requestId, 30_000);
+    expect(r2.usageSource).toBe("none");
+    expect(r2.parseError).toMatch(/exceeds/);
   });
 
   it("falls back to the regex rules for a cut-off JSON body", async () => {

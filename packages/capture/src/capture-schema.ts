@@ -16,6 +16,8 @@ export const bodyCaptureSchema = z.object({
   truncated: z.boolean(),
   encoding: bodyEncodingSchema,
   decodedFrom: bodyEncodingSchema.optional(),
+  /** Set by the worker (never the proxy) when it refused to decode the body, saying why. */
+  undecodable: z.string().max(200).optional(),
 });
 export type BodyCapture = z.infer<typeof bodyCaptureSchema>;
 

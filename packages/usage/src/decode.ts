@@ -1,8 +1,11 @@
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import { type BodyCapture, type CapturedBytes, capturedBytes } from "@tokenmeter/capture";
 
-/** Upper bound of a decoded body, so a compression bomb cannot exhaust the worker's memory. */
-export const MAX_DECODED_BYTES = 64 * 1024 * 1024;
+/**
+ * Upper bound of a body decoded here, synchronously, so a compression bomb cannot exhaust the worker's memory
+ * or hold its event loop for long. The worker decodes large bodies first with `decodeBodyBounded`, off the loop.
+ */
+export const MAX_DECODED_BYTES = 16 * 1024 * 1024;
 
 /** A body's bytes after content decoding; when `error` is set, `bytes` are the captured, undecoded bytes. */
 export interface DecodedBody {
@@ -14,6 +17,8 @@ const EMPTY: CapturedBytes = { head: Buffer.alloc(0), tail: Buffer.alloc(0), tru
 
 /** Decodes a captured body's content-encoding (gzip, x-gzip, deflate, br, identity, or a list). Never throws. */
 export function decodeBody(body: BodyCapture): DecodedBody {
+  const undecodable = (body as Partial<BodyCapture> | undefined)?.undecodable;
+  if (typeof undecodable === "string") return { bytes: EMPTY, error: undecodable };
   let bytes: CapturedBytes;
   try {
     bytes = capturedBytes(body);

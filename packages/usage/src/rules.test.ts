@@ -77,6 +77,10 @@ describe("checkUsageRule", () => {
     expect(checkUsageRule({ name: "x" })).toContain("at least one token pattern");
     expect(checkUsageRule({ name: "x", inputTokens: "(" })).toContain("inputTokens: invalid pattern");
     expect(checkUsageRule({ name: "x", outputTokens: "\\d+" })).toContain("no capture group");
+    expect(checkUsageRule({ name: "x", outputTokens: '"(out|output)_tokens":(\\d+)' })).toContain(
+      "2 capture groups",
+    );
+    expect(checkUsageRule({ name: "x", outputTokens: '"(?:out|output)_tokens":(\\d+)' })).toBeNull();
     // Backreferences are not RE2: patterns with catastrophic backtracking cannot be stored.
     expect(checkUsageRule({ name: "x", totalTokens: "(a+)\\1" })).toContain("invalid pattern");
   });

@@ -57,7 +57,14 @@ function compile(source: string): RE2JS | string {
   if (re === undefined) {
     try {
       const candidate = RE2JS.compile(source);
-      re = candidate.groupCount() >= 1 ? candidate : "pattern has no capture group";
+      // Exactly one group: with two, which one holds the count would be a guess (use (?:…) for the others).
+      const groups = candidate.groupCount();
+      re =
+        groups === 1
+          ? candidate
+          : groups === 0
+            ? "pattern has no capture group"
+            : `pattern has ${groups} capture groups; use exactly one (and (?:…) for the others)`;
     } catch (err) {
       re = `invalid pattern (${err instanceof Error ? err.message.slice(0, 60) : "syntax"})`;
     }
@@ -68,7 +75,7 @@ function compile(source: string): RE2JS | string {
 }
 
 /**
- * Why an operator's rule cannot be used (an invalid RE2 pattern, one without a capture group, or a rule with
+ * Why an operator's rule cannot be used (an invalid RE2 pattern, one without exactly one capture group, or a rule with
  * no token pattern), or null when it is usable. For validating rules before they are stored.
  */
 export function checkUsageRule(rule: UsageRule): string | null {

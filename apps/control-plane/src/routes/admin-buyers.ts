@@ -6,7 +6,17 @@ import { ApiError } from "../errors.js";
 import { idJson, idSchema, parseWith, pathId, queryInt } from "../http/validation.js";
 
 const createBuyerSchema = z.object({ name: z.string().trim().min(1).max(200) });
-const createKeySchema = z.object({ name: z.string().trim().min(1).max(200).nullish() }).default({});
+// Per-key limits the proxy enforces (429 with Retry-After); null or absent means unlimited.
+const limitFields = {
+  rate_limit_per_minute: z.number().int().min(1).max(10_000_000).nullish(),
+  max_concurrent_requests: z.number().int().min(1).max(100_000).nullish(),
+};
+const createKeySchema = z
+  .object({ name: z.string().trim().min(1).max(200).nullish(), ...limitFields })
+  .default({});
+const patchKeySchema = z
+  .object(limitFields)
+  .refine((body) => Object.values(body).some((v) => v !== undefined), "nothing to update");
 const listQuerySchema = z.object({ limit: queryInt(1, 1000), before_id: idSchema.optional() });
 
 const renderBuyer = (row: { id: bigint; name: string; createdAt: Date }) => ({
@@ -23,11 +33,15 @@ const renderKey = (row: {
   name: string | null;
   createdAt: Date;
   revokedAt: Date | null;
+  rateLimitPerMinute: number | null;
+  maxConcurrentRequests: number | null;
 }) => ({
   id: idJson(row.id),
   buyer_id: idJson(row.buyerId),
   prefix: row.prefix,
   name: row.name,
+  rate_limit_per_minute: row.rateLimitPerMinute,
+  max_concurrent_requests: row.maxConcurrentRequests,
   created_at: row.createdAt.toISOString(),
   revoked_at: row.revokedAt?.toISOString() ?? null,
 });
@@ -39,6 +53,8 @@ const KEY_FIELDS = {
   name: true,
   createdAt: true,
   revokedAt: true,
+  rateLimitPerMinute: true,
+  maxConcurrentRequests: true,
 } as const;
 
 /** `/admin/buyers` and `/admin/api-keys`: buyers and their marketplace keys. */
@@ -77,7 +93,14 @@ export function adminBuyersRouter(db: DbClient): Router {
     const fresh = generateApiKey();
     try {
       const row = await db.apiKey.create({
-        data: { buyerId, keyHash: fresh.hash, prefix: fresh.prefix, name: body.name ?? null },
+        data: {
+          buyerId,
+          keyHash: fresh.hash,
+          prefix: fresh.prefix,
+          name: body.name ?? null,
+          rateLimitPerMinute: body.rate_limit_per_minute ?? null,
+          maxConcurrentRequests: body.max_concurrent_requests ?? null,
+        },
         select: KEY_FIELDS,
       });
       // The only time the key itself leaves the server; only its SHA-256 is stored.
@@ -101,6 +124,21 @@ export function adminBuyersRouter(db: DbClient): Router {
     }
     const rows = await db.apiKey.findMany({ where: { buyerId }, orderBy: { id: "asc" }, select: KEY_FIELDS });
     res.json(rows.map(renderKey));
+  });
+
+  // Limits change within the proxies' key cache TTL, like revocation.
+  router.patch("/api-keys/:id", async (req, res) => {
+    const id = pathId(req.params.id, "api key");
+    const body = parseWith(patchKeySchema, req.body);
+    const { count } = await db.apiKey.updateMany({
+      where: { id },
+      data: {
+        rateLimitPerMinute: body.rate_limit_per_minute,
+        maxConcurrentRequests: body.max_concurrent_requests,
+      },
+    });
+    if (!count) throw new ApiError("not_found", "api key not found");
+    res.json(renderKey(await db.apiKey.findUniqueOrThrow({ where: { id }, select: KEY_FIELDS })));
   });
 
   // Idempotent: revoking a revoked key keeps its first revocation time and still answers 204.

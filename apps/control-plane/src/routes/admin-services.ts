@@ -1,8 +1,11 @@
 import { type DbClient, Prisma } from "@tokenmeter/db";
+import type { SecretsKeyring } from "@tokenmeter/secrets";
 import express, { type Router } from "express";
 import { z } from "zod";
 import { ApiError } from "../errors.js";
 import { idJson, idSchema, parseWith, pathId } from "../http/validation.js";
+import { type CredentialColumns, credentialColumns, headerNames } from "../services/service-credentials.js";
+import { type PrivateUpstreams, privateTargetProblem, upstreamUrlProblem } from "../services/upstream-url.js";
 
 // Slugs are the first path segment of proxied URLs, so they must not shadow the platform's own routes.
 const RESERVED_SLUGS = new Set(["healthz", "metrics", "admin", "api", "dashboard"]);
@@ -20,18 +23,11 @@ const slugSchema = z
     params: { code: "reserved_slug" },
   });
 
-const upstreamUrlSchema = z.string().refine(
-  (value) => {
-    try {
-      const url = new URL(value);
-      // Credentials belong in upstream_headers, which are never shown; a URL is echoed back.
-      return (url.protocol === "http:" || url.protocol === "https:") && !url.username && !url.password;
-    } catch {
-      return false;
-    }
-  },
-  { message: "must be an http(s) URL without credentials" },
-);
+// Credentials belong in upstream_headers, which are sealed and never shown; a URL is echoed back.
+const upstreamUrlSchema = z.string().superRefine((value, ctx) => {
+  const problem = upstreamUrlProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 
 const headersSchema = z
   .record(
@@ -68,29 +64,33 @@ const patchSchema = z
   })
   .refine((body) => Object.values(body).some((v) => v !== undefined), "nothing to update");
 
-type ServiceRow = {
+type ServiceRow = CredentialColumns & {
   id: bigint;
   sellerId: bigint;
   name: string;
-  slug: string;
   upstreamUrl: string;
-  upstreamHeaders: Prisma.JsonValue;
   injectStreamUsage: boolean;
   createdAt: Date;
   updatedAt: Date;
 };
 
+/** What the service routes need besides the database. */
+export interface ServiceRoutesOptions {
+  /** Seals the seller's credentials. */
+  keyring: SecretsKeyring;
+  /** Which private, loopback or link-local upstreams are allowed. */
+  privateUpstreams: PrivateUpstreams;
+}
+
 /** A service as the admin API shows it: header names only, never their values. */
-export function renderService(row: ServiceRow) {
-  const headers = row.upstreamHeaders;
-  const names = headers && typeof headers === "object" && !Array.isArray(headers) ? Object.keys(headers) : [];
+export function renderService(row: ServiceRow, keyring: SecretsKeyring) {
   return {
     id: idJson(row.id),
     seller_id: idJson(row.sellerId),
     name: row.name,
     slug: row.slug,
     upstream_url: row.upstreamUrl,
-    upstream_header_names: names.sort(),
+    upstream_header_names: headerNames(row, keyring),
     inject_stream_usage: row.injectStreamUsage,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
@@ -114,12 +114,19 @@ function isForeignKeyViolation(error: unknown): boolean {
 }
 
 /** `/admin/api-services`: register, list, show and update sellers' APIs. */
-export function adminServicesRouter(db: DbClient): Router {
+export function adminServicesRouter(db: DbClient, options: ServiceRoutesOptions): Router {
   const router = express.Router();
+  const { keyring } = options;
+  const render = (row: ServiceRow) => renderService(row, keyring);
+  const checkTarget = async (url: string | undefined) => {
+    const problem = url === undefined ? null : await privateTargetProblem(url, options.privateUpstreams);
+    if (problem) throw new ApiError("invalid_request", `upstream_url: ${problem}`);
+  };
 
   router.post("/api-services", async (req, res) => {
     const body = parseWith(createSchema, req.body);
     await requireSeller(db, body.seller_id);
+    await checkTarget(body.upstream_url);
     try {
       const row = await db.apiService.create({
         data: {
@@ -127,11 +134,11 @@ export function adminServicesRouter(db: DbClient): Router {
           name: body.name,
           slug: body.slug,
           upstreamUrl: body.upstream_url,
-          upstreamHeaders: body.upstream_headers ?? {},
+          ...credentialColumns(body.upstream_headers ?? {}, keyring, body.slug),
           injectStreamUsage: body.inject_stream_usage ?? false,
         },
       });
-      res.status(201).json(renderService(row));
+      res.status(201).json(render(row));
     } catch (error) {
       if (isUniqueViolation(error)) throw new ApiError("slug_taken", `slug "${body.slug}" is already taken`);
       if (isForeignKeyViolation(error)) throw new ApiError("unknown_seller", "the seller does not exist");
@@ -141,13 +148,13 @@ export function adminServicesRouter(db: DbClient): Router {
 
   router.get("/api-services", async (_req, res) => {
     const rows = await db.apiService.findMany({ orderBy: { id: "asc" } });
-    res.json(rows.map(renderService));
+    res.json(rows.map(render));
   });
 
   router.get("/api-services/:id", async (req, res) => {
     const row = await db.apiService.findUnique({ where: { id: pathId(req.params.id, "api service") } });
     if (!row) throw new ApiError("not_found", "api service not found");
-    res.json(renderService(row));
+    res.json(render(row));
   });
 
   router.patch("/api-services/:id", async (req, res) => {
@@ -158,6 +165,13 @@ export function adminServicesRouter(db: DbClient): Router {
     }
     const body = parseWith(patchSchema, req.body);
     await requireSeller(db, body.seller_id);
+    await checkTarget(body.upstream_url);
+    const existing = await db.apiService.findUnique({ where: { id }, select: { slug: true } });
+    if (!existing) throw new ApiError("not_found", "api service not found");
+    const credentials =
+      body.upstream_headers === undefined
+        ? {}
+        : credentialColumns(body.upstream_headers, keyring, existing.slug);
     const { count } = await db.apiService
       .updateMany({
         where: { id },
@@ -165,7 +179,7 @@ export function adminServicesRouter(db: DbClient): Router {
           sellerId: body.seller_id,
           name: body.name,
           upstreamUrl: body.upstream_url,
-          upstreamHeaders: body.upstream_headers,
+          ...credentials,
           injectStreamUsage: body.inject_stream_usage,
           updatedAt: new Date(),
         },
@@ -177,7 +191,7 @@ export function adminServicesRouter(db: DbClient): Router {
       });
     const row = count ? await db.apiService.findUnique({ where: { id } }) : null;
     if (!row) throw new ApiError("not_found", "api service not found");
-    res.json(renderService(row));
+    res.json(render(row));
   });
 
   return router;

@@ -1,0 +1,12 @@
+export { secretsKeyringEnvSchema } from "./keyring-env.js";
+export {
+  openHeaders,
+  openSecret,
+  parseSecretsKeyring,
+  SecretsError,
+  type SecretsKey,
+  type SecretsKeyring,
+  sealedWith,
+  sealHeaders,
+  sealSecret,
+} from "./sealed-secret.js";
