@@ -3,7 +3,7 @@
  * the public endpoints with the caller's own key, kept in sessionStorage (gone when the tab closes), and
  * writes every figure with textContent, never as HTML.
  */
-export const USAGE_PAGE_SCRIPT = String.raw`"use strict";
+export const USAGE_PAGE_SCRIPT = `"use strict";
 (() => {
   const KEY = "tokenmeter.key";
   const $ = (id) => document.getElementById(id);
