@@ -97,7 +97,7 @@ describe("services carry seller_id", () => {
   const serviceBody = (extra: object = {}) => ({
     name: `svc ${unique()}`,
     slug: `s-${unique()}`,
-    upstream_url: "http://127.0.0.1:9/v1",
+    upstream_url: "https://llm.example.com/v1",
     ...extra,
   });
 
