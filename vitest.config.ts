@@ -23,6 +23,7 @@ export default defineConfig({
       project("@tokenmeter/db", "packages/db"),
       project("@tokenmeter/metering", "packages/metering"),
       project("@tokenmeter/keys", "packages/keys"),
+      project("@tokenmeter/alerts", "packages/alerts"),
       project("@tokenmeter/secrets", "packages/secrets"),
       project("@tokenmeter/fake-upstream", "packages/fake-upstream"),
       project("@tokenmeter/proxy", "apps/proxy"),

@@ -14,6 +14,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_rule: 400,
   invalid_slug: 400,
   reserved_slug: 400,
+  unknown_seller: 400,
+  invalid_tz: 400,
   unauthorized: 401,
   cross_site_request: 403,
   read_only: 403,

@@ -10,15 +10,19 @@ import { errorHandler, notFoundHandler } from "./errors.js";
 import { requireSameOriginJson } from "./http/same-origin.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, rememberRouteBase } from "./metrics.js";
+import { adminAlertsRouter } from "./routes/admin-alerts.js";
 import { adminBuyersRouter } from "./routes/admin-buyers.js";
 import { adminLedgerRouter } from "./routes/admin-ledger.js";
 import { adminPricesRouter } from "./routes/admin-prices.js";
+import { adminSellersRouter } from "./routes/admin-sellers.js";
 import { adminServicesRouter } from "./routes/admin-services.js";
 import { adminUsageRouter } from "./routes/admin-usage.js";
 import { adminUsageRulesRouter } from "./routes/admin-usage-rules.js";
 import { dashboardRouter } from "./routes/dashboard.js";
 import { healthRouter } from "./routes/health.js";
 import { QUEUES_BASE_PATH, queuesHandler, refuseJobWrites } from "./routes/queues.js";
+import { sellerUsageRouter } from "./routes/seller-usage.js";
+import { usagePageRouter } from "./routes/usage-page.js";
 import { usageSummaryRouter } from "./routes/usage-summary.js";
 
 /** What the control plane needs; the caller owns (and closes) the database client and the queue. */
@@ -73,7 +77,8 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
   app.use(metrics.middleware);
   app.use(requestLog(logger));
   app.use(healthRouter({ db, queue, registry: metrics.registry, redisPersistence: deps.redisPersistence }));
-  app.use("/api/v1", rememberRouteBase, usageSummaryRouter(db));
+  app.use("/api/v1", rememberRouteBase, usageSummaryRouter(db), sellerUsageRouter(db));
+  app.use("/usage", rememberRouteBase, usagePageRouter());
   // Browser pages: HTTP Basic (password = admin token) works besides Bearer, since browsers cannot send Bearer.
   const browserAdmin = requireAdmin(env.ADMIN_TOKEN, { allowBasic: true });
   app.use(
@@ -98,6 +103,8 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     adminUsageRouter(db),
     adminUsageRulesRouter(db),
     adminLedgerRouter(db),
+    adminSellersRouter(db),
+    adminAlertsRouter(db),
   );
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -38,6 +38,7 @@ describe("admin api-services", () => {
     expect(res.status).toBe(201);
     expect(json).toEqual({
       id: expect.any(Number),
+      seller_id: 1,
       name: "Acme LLM",
       slug: body.slug,
       upstream_url: body.upstream_url,

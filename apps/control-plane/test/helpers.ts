@@ -111,6 +111,9 @@ export async function cleanup(db: DbClient, buyerIds: bigint[], serviceIds: bigi
   await db.usageDailyRollup.deleteMany({
     where: { OR: [{ buyerUserId: { in: buyerIds } }, { apiServiceId: { in: serviceIds } }] },
   });
+  await db.usageHourlyRollup.deleteMany({
+    where: { OR: [{ buyerUserId: { in: buyerIds } }, { apiServiceId: { in: serviceIds } }] },
+  });
   await db.usageLog.deleteMany({
     where: { OR: [{ buyerUserId: { in: buyerIds } }, { apiServiceId: { in: serviceIds } }] },
   });

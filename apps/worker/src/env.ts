@@ -7,39 +7,51 @@ const port = (fallback: number) =>
 const positive = (fallback: number) =>
   z.preprocess(emptyAsUnset, z.coerce.number().int().positive().default(fallback));
 
-const schema = z.object({
-  DATABASE_URL: z.preprocess(
-    emptyAsUnset,
-    z.url().default("postgresql://postgres@127.0.0.1:5432/tokenmeter"),
-  ),
-  REDIS_URL: z.preprocess(emptyAsUnset, z.url().default("redis://127.0.0.1:6379")),
-  WORKER_PORT: port(8082),
-  HOST: z.preprocess(emptyAsUnset, z.string().default("127.0.0.1")),
-  /** The proxies' capture signing secret(s), comma-separated: only batches signed with one of them are metered. */
-  CAPTURE_SIGNING_KEY: z.preprocess(emptyAsUnset, signingKeysEnvSchema),
-  QUEUE_PREFIX: z.preprocess(emptyAsUnset, z.string().min(1).default(DEFAULT_QUEUE_PREFIX)),
-  LOG_LEVEL: z.preprocess(
-    emptyAsUnset,
-    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  ),
-  /** Jobs processed at once (a proxy's job carries up to 250 captures); rows are written in batches. */
-  WORKER_CONCURRENCY: positive(64),
-  /** Most rows in one INSERT. */
-  BATCH_MAX_ROWS: positive(500),
-  /** Longest a row waits for its batch to fill. */
-  BATCH_MAX_WAIT_MS: positive(10),
-  /** How long a job's lock lasts; a crashed worker's jobs are taken over after about this long. */
-  WORKER_LOCK_MS: positive(30_000),
-  /**
-   * How often prices, usage rules and service settings are reloaded in any case. Changes made through the
-   * admin API are announced (PostgreSQL NOTIFY) and apply at once; this reload is the safety net.
-   */
-  PRICE_REFRESH_MS: positive(5000),
-  /** Shortest time between two price re-reads for one model found without a price (negative cache). */
-  PRICE_MISS_RECHECK_MS: positive(1000),
-  /** Days the capture of a call whose usage could not be read is kept for /admin/remeter; 0 keeps none. */
-  CAPTURE_RETENTION_DAYS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(3650).default(7)),
-});
+const schema = z
+  .object({
+    DATABASE_URL: z.preprocess(
+      emptyAsUnset,
+      z.url().default("postgresql://postgres@127.0.0.1:5432/tokenmeter"),
+    ),
+    REDIS_URL: z.preprocess(emptyAsUnset, z.url().default("redis://127.0.0.1:6379")),
+    WORKER_PORT: port(8082),
+    HOST: z.preprocess(emptyAsUnset, z.string().default("127.0.0.1")),
+    /** The proxies' capture signing secret(s), comma-separated: only batches signed with one of them are metered. */
+    CAPTURE_SIGNING_KEY: z.preprocess(emptyAsUnset, signingKeysEnvSchema),
+    QUEUE_PREFIX: z.preprocess(emptyAsUnset, z.string().min(1).default(DEFAULT_QUEUE_PREFIX)),
+    LOG_LEVEL: z.preprocess(
+      emptyAsUnset,
+      z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    ),
+    /** Jobs processed at once (a proxy's job carries up to 250 captures); rows are written in batches. */
+    WORKER_CONCURRENCY: positive(64),
+    /** Most rows in one INSERT. */
+    BATCH_MAX_ROWS: positive(500),
+    /** Longest a row waits for its batch to fill. */
+    BATCH_MAX_WAIT_MS: positive(10),
+    /** How long a job's lock lasts; a crashed worker's jobs are taken over after about this long. */
+    WORKER_LOCK_MS: positive(30_000),
+    /** How often prices and usage rules are reloaded (a change applies within this time). */
+    PRICE_REFRESH_MS: positive(5000),
+    /** Shortest time between two price re-reads for one model found without a price (negative cache). */
+    PRICE_MISS_RECHECK_MS: positive(1000),
+    /** Days the capture of a call whose usage could not be read is kept for /admin/remeter; 0 keeps none. */
+    CAPTURE_RETENTION_DAYS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(3650).default(7)),
+    /** How often alert rules are evaluated (by one worker of the fleet at a time). */
+    ALERT_EVALUATE_MS: positive(30_000),
+    /** Where alert events are POSTed (JSON, HMAC-signed); unset = no webhook. */
+    ALERT_WEBHOOK_URL: z.preprocess(emptyAsUnset, z.url({ protocol: /^https?$/ }).optional()),
+    /** The HMAC-SHA256 secret for the webhook's `x-tokenmeter-signature`; required with ALERT_WEBHOOK_URL. */
+    ALERT_WEBHOOK_SECRET: z.preprocess(emptyAsUnset, z.string().min(16).optional()),
+    /** First webhook retry delay; each further one doubles. */
+    ALERT_WEBHOOK_BACKOFF_MS: positive(2000),
+    /** Delivery attempts before an event stays in the failed set. */
+    ALERT_WEBHOOK_ATTEMPTS: positive(10),
+  })
+  .refine((env) => !env.ALERT_WEBHOOK_URL || env.ALERT_WEBHOOK_SECRET, {
+    message: "is required when ALERT_WEBHOOK_URL is set (at least 16 characters)",
+    path: ["ALERT_WEBHOOK_SECRET"],
+  });
 
 /** The worker's configuration. */
 export type WorkerEnv = Readonly<z.infer<typeof schema>>;

@@ -1,10 +1,20 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { type RedisPersistence, redisPersistence, redisPersistenceWarning } from "@tokenmeter/capture";
+import {
+  CAPTURE_QUEUE_NAME,
+  type RedisPersistence,
+  redisPersistence,
+  redisPersistenceWarning,
+} from "@tokenmeter/capture";
 import { createDbClient } from "@tokenmeter/db";
 import { syncBuiltinPrices } from "@tokenmeter/metering";
+import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { pino } from "pino";
+import { startAlertEvaluator } from "./alerts/evaluator.js";
+import { createAlertMetrics } from "./alerts/metrics.js";
+import { captureQueueState } from "./alerts/queue-state.js";
+import { startWebhookDelivery } from "./alerts/webhook-delivery.js";
 import { parseWorkerEnv } from "./env.js";
 import { createHealthServer } from "./health-server.js";
 import { startMeteringWorker } from "./metering-worker.js";
@@ -62,6 +72,35 @@ const metering = await startMeteringWorker({
   metrics,
 });
 
+// Alerts run on their own queues: evaluation and webhook delivery never wait on or delay metering.
+const alertMetrics = createAlertMetrics(metrics.registry);
+const captureQueue = new Queue(CAPTURE_QUEUE_NAME, { connection, prefix: env.QUEUE_PREFIX });
+captureQueue.on("error", (error) => logger.warn({ err: error.message }, "capture queue error"));
+const webhooks = startWebhookDelivery({
+  connection,
+  prefix: env.QUEUE_PREFIX,
+  options: {
+    url: env.ALERT_WEBHOOK_URL,
+    secret: env.ALERT_WEBHOOK_SECRET,
+    backoffMs: env.ALERT_WEBHOOK_BACKOFF_MS,
+    attempts: env.ALERT_WEBHOOK_ATTEMPTS,
+    timeoutMs: 10_000,
+  },
+  logger,
+  metrics: alertMetrics,
+});
+const alerts = await startAlertEvaluator({
+  db,
+  redis: connection,
+  prefix: env.QUEUE_PREFIX,
+  everyMs: env.ALERT_EVALUATE_MS,
+  lockMs: Math.max(60_000, env.ALERT_EVALUATE_MS * 2),
+  captureQueueState: () => captureQueueState(captureQueue),
+  logger,
+  metrics: alertMetrics,
+  deliver: (events) => webhooks.enqueue(events),
+});
+
 const server = createHealthServer(metrics.registry, async () => {
   const redis = connection.status === "ready" ? "up" : "down";
   const dbUp = await db.$queryRaw`SELECT 1`.then(
@@ -85,6 +124,9 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, "shutting down: finishing active jobs");
   server.close();
   await metering.close();
+  await alerts.close();
+  await webhooks.close();
+  await captureQueue.close();
   await connection.quit().catch(() => undefined);
   await db.$disconnect();
   logger.info("stopped");

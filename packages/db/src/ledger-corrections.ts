@@ -227,12 +227,34 @@ ON CONFLICT (buyer_user_id, api_service_id, day, model_name) DO UPDATE SET
   request_bytes = r.request_bytes + excluded.request_bytes,
   response_bytes = r.response_bytes + excluded.response_bytes`;
 
+// The same deltas for the hourly rollups (which periods in any time zone read); they have no 1-hour column.
+const HOURLY_ROLLUP_DELTA_SQL = ROLLUP_DELTA_SQL.replace(
+  "INSERT INTO usage_daily_rollups",
+  "INSERT INTO usage_hourly_rollups",
+)
+  .replace("model_name, day, calls", "model_name, hour, calls")
+  .replace("(request_timestamp AT TIME ZONE 'UTC')::date", "date_trunc('hour', request_timestamp, 'UTC')")
+  .replace(
+    "ON CONFLICT (buyer_user_id, api_service_id, day, model_name)",
+    "ON CONFLICT (buyer_user_id, hour, api_service_id, model_name)",
+  )
+  .replace(
+    "cache_write_tokens,\n  cache_write_1h_tokens, reasoning_tokens",
+    "cache_write_tokens,\n  reasoning_tokens",
+  )
+  .replace("sum(sign * cache_write_1h_tokens), ", "")
+  .replace("  cache_write_1h_tokens = r.cache_write_1h_tokens + excluded.cache_write_1h_tokens,\n", "");
+
 // A rollup whose rows all moved to another model is left with nothing: remove it rather than show a zero line.
 const DROP_EMPTY_SQL = `
 DELETE FROM usage_daily_rollups r USING unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[])
   AS t(buyer_user_id, api_service_id, model_name, request_timestamp)
 WHERE r.buyer_user_id = t.buyer_user_id AND r.api_service_id = t.api_service_id AND r.model_name = t.model_name
   AND r.day = (t.request_timestamp AT TIME ZONE 'UTC')::date AND r.calls = 0`;
+const DROP_EMPTY_HOURLY_SQL = DROP_EMPTY_SQL.replace("usage_daily_rollups", "usage_hourly_rollups").replace(
+  "r.day = (t.request_timestamp AT TIME ZONE 'UTC')::date",
+  "r.hour = date_trunc('hour', t.request_timestamp, 'UTC')",
+);
 
 /**
  * Writes corrections to their rows and moves the rollups by exactly the difference, in the caller's
@@ -268,8 +290,7 @@ export async function applyLedgerCorrections(
     { sign: 1, row: c.before, values: c.after },
   ]);
   const e = <T>(read: (x: (typeof entries)[number]) => T) => entries.map(read);
-  await tx.$executeRawUnsafe(
-    ROLLUP_DELTA_SQL,
+  const deltas = [
     e((x) => x.sign),
     e((x) => String(x.row.buyerUserId)),
     e((x) => String(x.row.apiServiceId)),
@@ -287,16 +308,19 @@ export async function applyLedgerCorrections(
     e((x) => x.values.tokenCost ?? "0"),
     e((x) => String(x.row.requestSizeBytes)),
     e((x) => String(x.row.responseSizeBytes)),
-  );
+  ];
+  await tx.$executeRawUnsafe(ROLLUP_DELTA_SQL, ...deltas);
+  await tx.$executeRawUnsafe(HOURLY_ROLLUP_DELTA_SQL, ...deltas);
   const moved = changed.filter((c) => (c.before.modelName ?? "") !== (c.after.modelName ?? ""));
   if (moved.length > 0) {
-    await tx.$executeRawUnsafe(
-      DROP_EMPTY_SQL,
+    const keys = [
       moved.map((c) => String(c.before.buyerUserId)),
       moved.map((c) => String(c.before.apiServiceId)),
       moved.map((c) => text(c.before.modelName) ?? ""),
       moved.map((c) => c.before.requestTimestamp.toISOString()),
-    );
+    ];
+    await tx.$executeRawUnsafe(DROP_EMPTY_SQL, ...keys);
+    await tx.$executeRawUnsafe(DROP_EMPTY_HOURLY_SQL, ...keys);
   }
   return changed.length;
 }

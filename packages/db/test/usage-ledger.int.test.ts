@@ -177,6 +177,30 @@ describe("recordUsage", () => {
   });
 });
 
+describe("hourly rollups", () => {
+  it("counts exactly the inserted rows per UTC hour, in the same statement as the daily rollups", async () => {
+    const at = (iso: string) => row({ requestTimestamp: new Date(iso), modelName: "hourly-test" });
+    const first = at("2026-09-01T05:59:59.999Z");
+    const rows = [first, at("2026-09-01T06:00:00.000Z"), at("2026-09-01T06:29:00Z")];
+    expect((await recordUsage(db, rows)).inserted).toBe(3);
+    // A replay adds nothing to either rollup.
+    expect((await recordUsage(db, [first])).inserted).toBe(0);
+    const hourly = await db.usageHourlyRollup.findMany({
+      where: { buyerUserId: BigInt(buyerId), modelName: "hourly-test" },
+      orderBy: { hour: "asc" },
+    });
+    expect(hourly.map((h) => [h.hour.toISOString(), h.calls])).toEqual([
+      ["2026-09-01T05:00:00.000Z", 1n],
+      ["2026-09-01T06:00:00.000Z", 2n],
+    ]);
+    expect(hourly[1]?.tokenCost.toFixed(10)).toBe("0.0000005000");
+    const daily = await db.usageDailyRollup.findFirst({
+      where: { buyerUserId: BigInt(buyerId), modelName: "hourly-test" },
+    });
+    expect(daily?.calls).toBe(3n);
+  });
+});
+
 describe("bad input", () => {
   it("stores a model name with a NUL byte instead of failing the batch", async () => {
     const r = row({ modelName: "gpt-4o\u0000x", path: "/v1/\u0000" });

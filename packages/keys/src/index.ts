@@ -7,3 +7,9 @@ export {
   type NewApiKey,
   VISIBLE_PREFIX_LENGTH,
 } from "./api-key.js";
+export {
+  generateSellerKey,
+  looksLikeSellerKey,
+  SELLER_KEY_PREFIX,
+  SELLER_VISIBLE_PREFIX_LENGTH,
+} from "./seller-key.js";

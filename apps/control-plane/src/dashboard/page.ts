@@ -3,6 +3,7 @@ import type { DayRange } from "../usage/period.js";
 import type { UsageTotals } from "../usage/queries.js";
 import { type Bar, barChart } from "./chart.js";
 import { html, type SafeHtml } from "./html.js";
+import { type OperationsView, renderOperations } from "./operations.js";
 import { STYLE } from "./style.js";
 
 /** A labelled row of one of the dashboard's tables. */
@@ -16,6 +17,7 @@ export interface DashboardView {
   tables: Array<{ title: string; keyHeading: string; rows: LabelledTotals[]; omitted: number }>;
   last30: Array<{ day: string; totals: UsageTotals }>;
   queue: QueueCounts | null;
+  operations: OperationsView;
   generatedAt: Date;
 }
 
@@ -94,6 +96,7 @@ export function renderDashboard(view: DashboardView): string {
 <div><b>${fmt(total.total_tokens)}</b><span>tokens (${fmt(total.input_tokens)} in / ${fmt(total.output_tokens)} out)</span></div>
 <div><b>${fmt(total.unpriced_calls)}</b><span>unpriced calls (not in cost)</span></div>
 </section>
+${renderOperations(view.operations)}
 ${charts(view.last30)}
 ${view.tables.map(table)}
 ${queueSection(view.queue)}

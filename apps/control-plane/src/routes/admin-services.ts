@@ -4,7 +4,7 @@ import type { SecretsKeyring } from "@tokenmeter/secrets";
 import express, { type Router } from "express";
 import { z } from "zod";
 import { ApiError } from "../errors.js";
-import { idJson, parseWith, pathId } from "../http/validation.js";
+import { idJson, idSchema, parseWith, pathId } from "../http/validation.js";
 import { type CredentialColumns, credentialColumns, headerNames } from "../services/service-credentials.js";
 import { type PrivateUpstreams, privateTargetProblem, upstreamUrlProblem } from "../services/upstream-url.js";
 
@@ -54,6 +54,8 @@ const createSchema = z.object({
   inject_stream_usage: z.boolean().optional(),
   truncated_stream_policy: policySchema.optional(),
   model_aliases: modelAliasesSchema.optional(),
+  // Omitted: the default seller (id 1), which owns every service made before sellers existed.
+  seller_id: idSchema.optional(),
 });
 
 const patchSchema = z
@@ -64,11 +66,13 @@ const patchSchema = z
     inject_stream_usage: z.boolean().optional(),
     truncated_stream_policy: policySchema.optional(),
     model_aliases: modelAliasesSchema.optional(),
+    seller_id: idSchema.optional(),
   })
   .refine((body) => Object.values(body).some((v) => v !== undefined), "nothing to update");
 
 type ServiceRow = CredentialColumns & {
   id: bigint;
+  sellerId: bigint;
   name: string;
   upstreamUrl: string;
   injectStreamUsage: boolean;
@@ -90,6 +94,7 @@ export interface ServiceRoutesOptions {
 export function renderService(row: ServiceRow, keyring: SecretsKeyring) {
   return {
     id: idJson(row.id),
+    seller_id: idJson(row.sellerId),
     name: row.name,
     slug: row.slug,
     upstream_url: row.upstreamUrl,
@@ -106,6 +111,18 @@ function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 }
 
+// A seller_id that names no seller is the client's mistake (400), not a missing service (404).
+async function requireSeller(db: DbClient, sellerId: bigint | undefined): Promise<void> {
+  if (sellerId === undefined) return;
+  if (!(await db.seller.findUnique({ where: { id: sellerId }, select: { id: true } }))) {
+    throw new ApiError("unknown_seller", `seller ${sellerId} does not exist`);
+  }
+}
+
+function isForeignKeyViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2003";
+}
+
 /** `/admin/api-services`: register, list, show and update sellers' APIs. */
 export function adminServicesRouter(db: DbClient, options: ServiceRoutesOptions): Router {
   const router = express.Router();
@@ -118,11 +135,13 @@ export function adminServicesRouter(db: DbClient, options: ServiceRoutesOptions)
 
   router.post("/api-services", async (req, res) => {
     const body = parseWith(createSchema, req.body);
+    await requireSeller(db, body.seller_id);
     await checkTarget(body.upstream_url);
     try {
       const row = await db.$transaction(async (tx) => {
         const created = await tx.apiService.create({
           data: {
+            sellerId: body.seller_id,
             name: body.name,
             slug: body.slug,
             upstreamUrl: body.upstream_url,
@@ -139,6 +158,7 @@ export function adminServicesRouter(db: DbClient, options: ServiceRoutesOptions)
       res.status(201).json(render(row));
     } catch (error) {
       if (isUniqueViolation(error)) throw new ApiError("slug_taken", `slug "${body.slug}" is already taken`);
+      if (isForeignKeyViolation(error)) throw new ApiError("unknown_seller", "the seller does not exist");
       throw error;
     }
   });
@@ -161,6 +181,7 @@ export function adminServicesRouter(db: DbClient, options: ServiceRoutesOptions)
       throw new ApiError("invalid_request", "slug: cannot be changed");
     }
     const body = parseWith(patchSchema, req.body);
+    await requireSeller(db, body.seller_id);
     await checkTarget(body.upstream_url);
     const existing = await db.apiService.findUnique({ where: { id }, select: { slug: true } });
     if (!existing) throw new ApiError("not_found", "api service not found");
@@ -168,22 +189,29 @@ export function adminServicesRouter(db: DbClient, options: ServiceRoutesOptions)
       body.upstream_headers === undefined
         ? {}
         : credentialColumns(body.upstream_headers, keyring, existing.slug);
-    const count = await db.$transaction(async (tx) => {
-      const updated = await tx.apiService.updateMany({
-        where: { id },
-        data: {
-          name: body.name,
-          upstreamUrl: body.upstream_url,
-          ...credentials,
-          injectStreamUsage: body.inject_stream_usage,
-          truncatedStreamPolicy: body.truncated_stream_policy,
-          modelAliases: body.model_aliases,
-          updatedAt: new Date(),
-        },
+    const count = await db
+      .$transaction(async (tx) => {
+        const updated = await tx.apiService.updateMany({
+          where: { id },
+          data: {
+            sellerId: body.seller_id,
+            name: body.name,
+            upstreamUrl: body.upstream_url,
+            ...credentials,
+            injectStreamUsage: body.inject_stream_usage,
+            truncatedStreamPolicy: body.truncated_stream_policy,
+            modelAliases: body.model_aliases,
+            updatedAt: new Date(),
+          },
+        });
+        if (updated.count > 0) await notifyConfigChange(tx, "services");
+        return updated.count;
+      })
+      .catch((error: unknown) => {
+        // The seller was deleted between the check and the update.
+        if (isForeignKeyViolation(error)) throw new ApiError("unknown_seller", "the seller does not exist");
+        throw error;
       });
-      if (updated.count > 0) await notifyConfigChange(tx, "services");
-      return updated.count;
-    });
     const row = count ? await db.apiService.findUnique({ where: { id } }) : null;
     if (!row) throw new ApiError("not_found", "api service not found");
     res.json(render(row));

@@ -1,20 +1,18 @@
 import type { DbClient } from "@tokenmeter/db";
 import express, { type Router } from "express";
 import { z } from "zod";
-import { ApiError } from "../errors.js";
 import { idJson, idSchema, parseWith, queryInt } from "../http/validation.js";
+import { ADMIN_GROUP_BYS, parseGroupBy } from "../usage/group-by.js";
 import { resolvePeriod } from "../usage/period.js";
-import { GROUP_BYS, type GroupBy, usageBreakdown } from "../usage/queries.js";
 import { costNumber, decimalString } from "../usage/render.js";
-import { usageSummary } from "../usage/summary.js";
+import { usageBreakdownReport, usageSummaryWithBreakdown } from "../usage/summary.js";
 
-const filterSchema = z.object({ buyer_id: idSchema.optional(), api_service_id: idSchema.optional() });
+const filterSchema = z.object({
+  buyer_id: idSchema.optional(),
+  api_service_id: idSchema.optional(),
+  seller_id: idSchema.optional(),
+});
 const logsSchema = filterSchema.extend({ limit: queryInt(1, 500), before_id: idSchema.optional() });
-
-function groupByOf(value: unknown): GroupBy {
-  if (GROUP_BYS.includes(value as GroupBy)) return value as GroupBy;
-  throw new ApiError("invalid_group_by", `group_by must be one of ${GROUP_BYS.join(", ")}`);
-}
 
 type LogRow = Awaited<ReturnType<DbClient["usageLog"]["findMany"]>>[number];
 
@@ -59,32 +57,35 @@ const renderLog = (row: LogRow) => ({
 export function adminUsageRouter(db: DbClient): Router {
   const router = express.Router();
 
-  // Without buyer_id the summary covers every buyer (marketplace-wide totals).
+  // Without filters the summary covers every buyer (marketplace-wide totals).
   router.get("/usage/summary", async (req, res) => {
+    const groupBy = parseGroupBy(req.query.group_by, ADMIN_GROUP_BYS);
     const range = resolvePeriod(req.query);
     const filter = parseWith(filterSchema, req.query);
-    const summary = await usageSummary(db, range, {
+    const scope = {
       buyerId: filter.buyer_id,
       apiServiceId: filter.api_service_id,
-    });
+      sellerId: filter.seller_id,
+    };
+    const summary = await usageSummaryWithBreakdown(db, range, scope, groupBy);
     res.json({
       ...summary,
       buyer_id: filter.buyer_id === undefined ? null : idJson(filter.buyer_id),
       api_service_id: filter.api_service_id === undefined ? null : idJson(filter.api_service_id),
+      seller_id: filter.seller_id === undefined ? null : idJson(filter.seller_id),
     });
   });
 
   router.get("/usage/breakdown", async (req, res) => {
-    const groupBy = groupByOf(req.query.group_by);
+    const groupBy = parseGroupBy(req.query.group_by, ADMIN_GROUP_BYS, true);
     const range = resolvePeriod(req.query);
     const filter = parseWith(filterSchema, req.query);
-    const rows = await usageBreakdown(db, groupBy, {
-      from: range.from,
-      to: range.to,
+    const scope = {
       buyerId: filter.buyer_id,
       apiServiceId: filter.api_service_id,
-    });
-    res.json({ group_by: groupBy, period: range.period, from: range.from, to: range.to, rows });
+      sellerId: filter.seller_id,
+    };
+    res.json(await usageBreakdownReport(db, groupBy, range, scope));
   });
 
   // Newest first by id; pass the last row's id as before_id for the next page.

@@ -2,6 +2,7 @@ import type { DbClient } from "@tokenmeter/db";
 import type { Queue } from "bullmq";
 import { Decimal } from "decimal.js";
 import express, { type Router } from "express";
+import { readOperations } from "../dashboard/operations.js";
 import { type DashboardView, type LabelledTotals, renderDashboard } from "../dashboard/page.js";
 import { readQueueCounts } from "../queue-stats.js";
 import { addDays, resolvePeriod, utcDay } from "../usage/period.js";
@@ -23,6 +24,7 @@ function label(key: BreakdownKey): string {
   if ("buyer_id" in key) return `${key.buyer_name ?? "(unknown buyer)"} #${key.buyer_id}`;
   if ("api_service_id" in key) return `${key.api_service_name ?? "(unknown service)"} #${key.api_service_id}`;
   if ("model_name" in key) return key.model_name ?? "(unknown model)";
+  if ("api_key_id" in key) return `${key.api_key_prefix ?? "(unknown key)"} #${key.api_key_id}`;
   return key.day;
 }
 
@@ -47,7 +49,7 @@ export function dashboardRouter(deps: { db: DbClient; queue?: Queue }): Router {
     const window = { from: addDays(today, -29), to: today };
     const filter = { from: range.from, to: range.to };
     const breakdown = (groupBy: GroupBy) => usageBreakdown(deps.db, groupBy, filter);
-    const [summary, buyers, services, models, days, recent, queue] = await Promise.all([
+    const [summary, buyers, services, models, days, recent, queue, operations] = await Promise.all([
       usageByService(deps.db, filter),
       breakdown("buyer"),
       breakdown("service"),
@@ -55,6 +57,7 @@ export function dashboardRouter(deps: { db: DbClient; queue?: Queue }): Router {
       breakdown("day"),
       usageBreakdown(deps.db, "day", window),
       readQueueCounts(deps.queue),
+      readOperations(deps.db),
     ]);
     const ranked = (title: string, keyHeading: string, rows: Array<BreakdownKey & UsageTotals>) => {
       const sorted: LabelledTotals[] = rows.map((row) => ({ ...row, label: label(row) })).sort(byCostDesc);
@@ -88,6 +91,7 @@ export function dashboardRouter(deps: { db: DbClient; queue?: Queue }): Router {
         return row ? { day, totals: row } : empty(day);
       }),
       queue,
+      operations,
       generatedAt: now,
     };
     res

@@ -1,17 +1,30 @@
 import type { DbClient } from "@tokenmeter/db";
 import express, { type Router } from "express";
 import { buyerOf, requireBuyerKey } from "../auth.js";
+import { BUYER_GROUP_BYS, parseGroupBy } from "../usage/group-by.js";
 import { resolvePeriod } from "../usage/period.js";
-import { usageSummary } from "../usage/summary.js";
+import { usageBreakdownReport, usageSummaryWithBreakdown } from "../usage/summary.js";
 
-/** `GET /api/v1/usage/summary`: the calling buyer's own usage, read from the daily rollups. */
+/**
+ * `GET /api/v1/usage/summary` and `/usage/breakdown`: the calling buyer's own usage, in any time zone (`tz`),
+ * optionally grouped (`group_by=api|model|day|key`).
+ */
 export function usageSummaryRouter(db: DbClient): Router {
   const router = express.Router();
   router.get("/usage/summary", requireBuyerKey(db), async (req, res) => {
+    const groupBy = parseGroupBy(req.query.group_by, BUYER_GROUP_BYS);
     const range = resolvePeriod(req.query);
     // The buyer id comes only from the key: no query parameter can widen what a buyer sees.
     const { buyerId } = buyerOf(res);
-    res.set("Cache-Control", "no-store").json(await usageSummary(db, range, { buyerId }));
+    res
+      .set("Cache-Control", "no-store")
+      .json(await usageSummaryWithBreakdown(db, range, { buyerId }, groupBy));
+  });
+  router.get("/usage/breakdown", requireBuyerKey(db), async (req, res) => {
+    const groupBy = parseGroupBy(req.query.group_by, BUYER_GROUP_BYS, true);
+    const range = resolvePeriod(req.query);
+    const { buyerId } = buyerOf(res);
+    res.set("Cache-Control", "no-store").json(await usageBreakdownReport(db, groupBy, range, { buyerId }));
   });
   return router;
 }

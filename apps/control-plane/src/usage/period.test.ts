@@ -6,7 +6,12 @@ const now = new Date("2024-02-10T23:59:59.999Z");
 
 describe("resolvePeriod", () => {
   it("defaults to the current UTC calendar month, through its last day (leap year)", () => {
-    expect(resolvePeriod({}, now)).toEqual({ period: "monthly", from: "2024-02-01", to: "2024-02-29" });
+    expect(resolvePeriod({}, now)).toEqual({
+      period: "monthly",
+      from: "2024-02-01",
+      to: "2024-02-29",
+      tz: "UTC",
+    });
   });
 
   it("daily is the current UTC day", () => {
@@ -14,6 +19,7 @@ describe("resolvePeriod", () => {
       period: "daily",
       from: "2024-02-10",
       to: "2024-02-10",
+      tz: "UTC",
     });
   });
 
@@ -27,6 +33,7 @@ describe("resolvePeriod", () => {
       period: "custom",
       from: "2024-01-01",
       to: "2024-01-31",
+      tz: "UTC",
     });
     expect(resolvePeriod({ from: "2024-02-01" }, now).to).toBe("2024-02-10");
   });
@@ -40,8 +47,24 @@ describe("resolvePeriod", () => {
     [{ to: "2024-01-01" }, "invalid_range"],
     [{ from: "2024-02-02", to: "2024-02-01" }, "invalid_range"],
     [{ from: "1990-01-01", to: "2024-01-01" }, "invalid_range"],
+    [{ tz: "Mars/Olympus_Mons" }, "invalid_tz"],
+    [{ tz: "Asia/Kolkata'; DROP TABLE x" }, "invalid_tz"],
+    [{ tz: ["UTC", "UTC"] }, "invalid_tz"],
   ])("rejects %j with %s", (query, code) => {
     expect(() => resolvePeriod(query, now)).toThrow(expect.objectContaining({ code }) as unknown as ApiError);
+  });
+
+  it("today and this month are the zone's: already the 11th in Asia/Kathmandu, still the 10th in Honolulu", () => {
+    expect(resolvePeriod({ period: "daily", tz: "Asia/Kathmandu" }, now)).toMatchObject({
+      from: "2024-02-11",
+      tz: "Asia/Kathmandu",
+    });
+    expect(resolvePeriod({ period: "daily", tz: "Pacific/Honolulu" }, now).from).toBe("2024-02-10");
+    const endOfJanuary = new Date("2024-01-31T20:00:00Z");
+    expect(resolvePeriod({ tz: "Asia/Kolkata" }, endOfJanuary)).toMatchObject({
+      from: "2024-02-01",
+      to: "2024-02-29",
+    });
   });
 
   it("adds days across month and year ends", () => {

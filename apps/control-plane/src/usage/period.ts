@@ -1,13 +1,15 @@
 import { ApiError } from "../errors.js";
+import { localDay, parseTimeZone } from "./zone.js";
 
 /** How a reporting range was chosen. */
 export type PeriodName = "daily" | "monthly" | "custom";
 
-/** An inclusive range of UTC days, as YYYY-MM-DD strings. */
+/** An inclusive range of calendar days in a time zone, as YYYY-MM-DD strings and an IANA zone name. */
 export interface DayRange {
   period: PeriodName;
   from: string;
   to: string;
+  tz: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -37,19 +39,21 @@ function parseDay(value: unknown, name: string): string {
 }
 
 /**
- * Resolves `period`, `from` and `to` query parameters to a range of UTC days. `period` defaults to
- * monthly (the current calendar month); `from`/`to` (inclusive) make a custom range, `to` defaulting to
- * today. A bad `period` is a 400 `invalid_period` even when `from`/`to` are given.
+ * Resolves `period`, `from`, `to` and `tz` query parameters to a range of calendar days in the zone `tz`
+ * (IANA, default UTC). `period` defaults to monthly (the current calendar month there); `from`/`to`
+ * (inclusive) make a custom range, `to` defaulting to today there. A bad `period` is a 400 `invalid_period`
+ * even when `from`/`to` are given.
  */
 export function resolvePeriod(
-  query: { period?: unknown; from?: unknown; to?: unknown },
+  query: { period?: unknown; from?: unknown; to?: unknown; tz?: unknown },
   now = new Date(),
 ): DayRange {
   const period = query.period ?? "monthly";
   if (period !== "daily" && period !== "monthly") {
     throw new ApiError("invalid_period", 'period must be "daily" or "monthly"');
   }
-  const today = utcDay(now);
+  const tz = parseTimeZone(query.tz);
+  const today = localDay(now, tz);
   if (query.from !== undefined || query.to !== undefined) {
     if (query.from === undefined) throw new ApiError("invalid_range", "from is required when to is given");
     const from = parseDay(query.from, "from");
@@ -58,10 +62,11 @@ export function resolvePeriod(
     const days = (Date.parse(to) - Date.parse(from)) / DAY_MS + 1;
     if (days > MAX_RANGE_DAYS)
       throw new ApiError("invalid_range", `a range spans at most ${MAX_RANGE_DAYS} days`);
-    return { period: "custom", from, to };
+    return { period: "custom", from, to, tz };
   }
-  if (period === "daily") return { period, from: today, to: today };
+  if (period === "daily") return { period, from: today, to: today, tz };
   const first = `${today.slice(0, 8)}01`;
-  const nextMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
-  return { period, from: first, to: addDays(utcDay(nextMonth), -1) };
+  const [year, month] = [Number(today.slice(0, 4)), Number(today.slice(5, 7))];
+  // Day 0 of the next month is the last day of this one.
+  return { period, from: first, to: utcDay(new Date(Date.UTC(year, month, 0))), tz };
 }

@@ -1,17 +1,20 @@
 import { type DbClient, Prisma } from "@tokenmeter/db";
 import { idJson } from "../http/validation.js";
+import { dayBoundaries } from "./bounds.js";
+import { partsSql, type UsageScope } from "./parts.js";
 import { costNumber, countNumber, decimalString } from "./render.js";
+import { planReads } from "./segments.js";
+import { DEFAULT_TIME_ZONE } from "./zone.js";
 
-/** Which rollups a report covers: an inclusive UTC day range and optional buyer/service filters. */
-export interface UsageFilter {
+/** What a report covers: an inclusive range of local days in `tz` (default UTC) and whose usage. */
+export interface UsageFilter extends UsageScope {
   from: string;
   to: string;
-  buyerId?: bigint;
-  apiServiceId?: bigint;
+  tz?: string;
 }
 
 /** Dimensions a breakdown can group by. */
-export const GROUP_BYS = ["buyer", "service", "model", "day"] as const;
+export const GROUP_BYS = ["buyer", "service", "model", "day", "key"] as const;
 /** One of GROUP_BYS. */
 export type GroupBy = (typeof GROUP_BYS)[number];
 
@@ -46,22 +49,31 @@ export interface UsageTotals {
 // Sums run in PostgreSQL and come back as text: BIGINT sums are NUMERIC and token_cost is NUMERIC(24,10),
 // so nothing is rounded before rendering.
 const SUMS = Prisma.sql`
-  COALESCE(SUM(r.calls), 0)::text AS calls,
-  COALESCE(SUM(r.error_calls), 0)::text AS error_calls,
-  COALESCE(SUM(r.unpriced_calls), 0)::text AS unpriced_calls,
-  COALESCE(SUM(r.input_tokens), 0)::text AS input_tokens,
-  COALESCE(SUM(r.output_tokens), 0)::text AS output_tokens,
-  COALESCE(SUM(r.total_tokens), 0)::text AS total_tokens,
-  COALESCE(SUM(r.cached_input_tokens), 0)::text AS cached_input_tokens,
-  COALESCE(SUM(r.cache_write_tokens), 0)::text AS cache_write_tokens,
-  COALESCE(SUM(r.reasoning_tokens), 0)::text AS reasoning_tokens,
-  COALESCE(SUM(r.token_cost), 0)::text AS token_cost`;
+  COALESCE(SUM(p.calls), 0)::text AS calls,
+  COALESCE(SUM(p.error_calls), 0)::text AS error_calls,
+  COALESCE(SUM(p.unpriced_calls), 0)::text AS unpriced_calls,
+  COALESCE(SUM(p.input_tokens), 0)::text AS input_tokens,
+  COALESCE(SUM(p.output_tokens), 0)::text AS output_tokens,
+  COALESCE(SUM(p.total_tokens), 0)::text AS total_tokens,
+  COALESCE(SUM(p.cached_input_tokens), 0)::text AS cached_input_tokens,
+  COALESCE(SUM(p.cache_write_tokens), 0)::text AS cache_write_tokens,
+  COALESCE(SUM(p.reasoning_tokens), 0)::text AS reasoning_tokens,
+  COALESCE(SUM(p.token_cost), 0)::text AS token_cost`;
 
-function where(filter: UsageFilter): Prisma.Sql {
-  const clauses = [Prisma.sql`r.day BETWEEN ${filter.from}::date AND ${filter.to}::date`];
-  if (filter.buyerId !== undefined) clauses.push(Prisma.sql`r.buyer_user_id = ${filter.buyerId}`);
-  if (filter.apiServiceId !== undefined) clauses.push(Prisma.sql`r.api_service_id = ${filter.apiServiceId}`);
-  return Prisma.sql`WHERE ${Prisma.join(clauses, " AND ")}`;
+/**
+ * The `parts` relation for a filter: the range's local-day bounds from PostgreSQL, split by `planReads` into
+ * daily rollups, hourly rollups and raw rows. `byDay` adds every local midnight as a bound (and a `day`
+ * column); `rawOnly` reads rows alone (for dimensions the rollups do not keep, such as the API key).
+ */
+async function parts(
+  db: DbClient,
+  filter: UsageFilter,
+  options: { byDay?: boolean; rawOnly?: boolean } = {},
+): Promise<Prisma.Sql> {
+  const tz = filter.tz ?? DEFAULT_TIME_ZONE;
+  const bounds = await dayBoundaries(db, { from: filter.from, to: filter.to, tz }, options.byDay ?? false);
+  const plan = planReads(bounds, { rawOnly: options.rawOnly });
+  return partsSql(plan, filter, tz, options.byDay ?? false);
 }
 
 function totals(row: TotalsRow): UsageTotals {
@@ -90,11 +102,11 @@ export async function usageByService(
   const rows = await db.$queryRaw<
     Array<TotalsRow & { id: string | null; name: string | null; is_total: number }>
   >`
-    SELECT r.api_service_id::text AS id, MAX(s.name) AS name, GROUPING(r.api_service_id)::int AS is_total, ${SUMS}
-    FROM usage_daily_rollups r LEFT JOIN api_services s ON s.id = r.api_service_id
-    ${where(filter)}
-    GROUP BY GROUPING SETS ((r.api_service_id), ())
-    ORDER BY GROUPING(r.api_service_id), r.api_service_id`;
+    WITH p AS (${await parts(db, filter)})
+    SELECT p.api_service_id::text AS id, MAX(s.name) AS name, GROUPING(p.api_service_id)::int AS is_total, ${SUMS}
+    FROM p LEFT JOIN api_services s ON s.id = p.api_service_id
+    GROUP BY GROUPING SETS ((p.api_service_id), ())
+    ORDER BY GROUPING(p.api_service_id), p.api_service_id`;
   const totalRow = rows.find((row) => row.is_total === 1);
   const services = rows
     .filter((row) => row.is_total === 0 && row.id !== null)
@@ -107,29 +119,35 @@ export type BreakdownKey =
   | { buyer_id: number; buyer_name: string | null }
   | { api_service_id: number; api_service_name: string | null }
   | { model_name: string | null }
-  | { day: string };
+  | { day: string }
+  | { api_key_id: number; api_key_prefix: string | null };
 
 // Fixed SQL per dimension: nothing from the request is spliced in as raw SQL.
 const DIMENSIONS: Record<GroupBy, { select: Prisma.Sql; join: Prisma.Sql; group: Prisma.Sql }> = {
   buyer: {
-    select: Prisma.sql`r.buyer_user_id::text AS k, MAX(b.name) AS label`,
-    join: Prisma.sql`LEFT JOIN buyers b ON b.id = r.buyer_user_id`,
-    group: Prisma.sql`r.buyer_user_id`,
+    select: Prisma.sql`p.buyer_user_id::text AS k, MAX(b.name) AS label`,
+    join: Prisma.sql`LEFT JOIN buyers b ON b.id = p.buyer_user_id`,
+    group: Prisma.sql`p.buyer_user_id`,
   },
   service: {
-    select: Prisma.sql`r.api_service_id::text AS k, MAX(s.name) AS label`,
-    join: Prisma.sql`LEFT JOIN api_services s ON s.id = r.api_service_id`,
-    group: Prisma.sql`r.api_service_id`,
+    select: Prisma.sql`p.api_service_id::text AS k, MAX(s.name) AS label`,
+    join: Prisma.sql`LEFT JOIN api_services s ON s.id = p.api_service_id`,
+    group: Prisma.sql`p.api_service_id`,
   },
   model: {
-    select: Prisma.sql`r.model_name AS k, NULL AS label`,
+    select: Prisma.sql`p.model_name AS k, NULL AS label`,
     join: Prisma.empty,
-    group: Prisma.sql`r.model_name`,
+    group: Prisma.sql`p.model_name`,
   },
   day: {
-    select: Prisma.sql`to_char(r.day, 'YYYY-MM-DD') AS k, NULL AS label`,
+    select: Prisma.sql`to_char(p.day, 'YYYY-MM-DD') AS k, NULL AS label`,
     join: Prisma.empty,
-    group: Prisma.sql`r.day`,
+    group: Prisma.sql`p.day`,
+  },
+  key: {
+    select: Prisma.sql`p.api_key_id::text AS k, MAX(ak.prefix) AS label`,
+    join: Prisma.sql`LEFT JOIN api_keys ak ON ak.id = p.api_key_id`,
+    group: Prisma.sql`p.api_key_id`,
   },
 };
 
@@ -144,20 +162,26 @@ function key(groupBy: GroupBy, k: string, label: string | null): BreakdownKey {
       return { model_name: k === "" ? null : k };
     case "day":
       return { day: k };
+    case "key":
+      return { api_key_id: Number(k), api_key_prefix: label };
   }
 }
 
-/** Usage grouped by one dimension, ordered by that dimension (ids, model names or days ascending). */
+/**
+ * Usage grouped by one dimension, ordered by that dimension (ids, model names or days ascending). Days are
+ * local days in the filter's zone; keys are read from raw rows (the rollups do not keep the key).
+ */
 export async function usageBreakdown(
   db: DbClient,
   groupBy: GroupBy,
   filter: UsageFilter,
 ): Promise<Array<BreakdownKey & UsageTotals>> {
   const dim = DIMENSIONS[groupBy];
+  const source = await parts(db, filter, { byDay: groupBy === "day", rawOnly: groupBy === "key" });
   const rows = await db.$queryRaw<Array<TotalsRow & { k: string; label: string | null }>>`
+    WITH p AS (${source})
     SELECT ${dim.select}, ${SUMS}
-    FROM usage_daily_rollups r ${dim.join}
-    ${where(filter)}
+    FROM p ${dim.join}
     GROUP BY ${dim.group}
     ORDER BY ${dim.group}`;
   return rows.map((row) => ({ ...key(groupBy, row.k, row.label), ...totals(row) }));

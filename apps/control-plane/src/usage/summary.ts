@@ -1,17 +1,20 @@
 import type { DbClient } from "@tokenmeter/db";
+import type { GroupByChoice } from "./group-by.js";
+import type { UsageScope } from "./parts.js";
 import type { DayRange } from "./period.js";
-import { usageByService } from "./queries.js";
+import { usageBreakdown, usageByService } from "./queries.js";
 
 /**
- * The usage summary document shared by the buyer endpoint, the admin endpoint and the dashboard:
- * the seed contract's fields first, then extras (exact decimal strings, token splits, errors).
+ * The usage summary document shared by the buyer, seller and admin endpoints and the dashboard:
+ * the seed contract's fields first, then extras (zone, exact decimal strings, token splits, errors).
  */
-export async function usageSummary(
-  db: DbClient,
-  range: DayRange,
-  filter: { buyerId?: bigint; apiServiceId?: bigint } = {},
-) {
-  const { total, services } = await usageByService(db, { from: range.from, to: range.to, ...filter });
+export async function usageSummary(db: DbClient, range: DayRange, scope: UsageScope = {}) {
+  const { total, services } = await usageByService(db, {
+    from: range.from,
+    to: range.to,
+    tz: range.tz,
+    ...scope,
+  });
   return {
     calls_made: total.calls,
     total_tokens: total.total_tokens,
@@ -32,6 +35,7 @@ export async function usageSummary(
     period: range.period,
     from: range.from,
     to: range.to,
+    tz: range.tz,
     currency: "USD",
     indicative_cost_exact: total.token_cost_exact,
     input_tokens: total.input_tokens,
@@ -40,4 +44,36 @@ export async function usageSummary(
     error_calls: total.error_calls,
     unpriced_calls: total.unpriced_calls,
   };
+}
+
+/** A breakdown document: `{group_by, period, from, to, tz, rows}`. */
+export async function usageBreakdownReport(
+  db: DbClient,
+  groupBy: GroupByChoice,
+  range: DayRange,
+  scope: UsageScope = {},
+) {
+  const rows = await usageBreakdown(db, groupBy.dimension, {
+    from: range.from,
+    to: range.to,
+    tz: range.tz,
+    ...scope,
+  });
+  return { group_by: groupBy.name, period: range.period, from: range.from, to: range.to, tz: range.tz, rows };
+}
+
+/** The summary, plus `breakdown: {group_by, rows}` when the reader asked for a grouping. */
+export async function usageSummaryWithBreakdown(
+  db: DbClient,
+  range: DayRange,
+  scope: UsageScope,
+  groupBy: GroupByChoice | undefined,
+) {
+  const [summary, breakdown] = await Promise.all([
+    usageSummary(db, range, scope),
+    groupBy === undefined ? undefined : usageBreakdownReport(db, groupBy, range, scope),
+  ]);
+  return breakdown === undefined
+    ? summary
+    : { ...summary, breakdown: { group_by: breakdown.group_by, rows: breakdown.rows } };
 }

@@ -1,0 +1,95 @@
+import { Prisma } from "@tokenmeter/db";
+import type { ReadPlan, Span } from "./segments.js";
+
+/** Whose usage a report covers; the scope is applied to every source (rollups and raw rows alike). */
+export interface UsageScope {
+  buyerId?: bigint;
+  apiServiceId?: bigint;
+  /** Only the services this seller owns now: a service moved to another seller takes its history along. */
+  sellerId?: bigint;
+}
+
+function scopeSql(alias: "r" | "l", scope: UsageScope): Prisma.Sql {
+  const column = (name: string) => Prisma.raw(`${alias}.${name}`);
+  const clauses: Prisma.Sql[] = [];
+  if (scope.buyerId !== undefined) clauses.push(Prisma.sql`${column("buyer_user_id")} = ${scope.buyerId}`);
+  if (scope.apiServiceId !== undefined) {
+    clauses.push(Prisma.sql`${column("api_service_id")} = ${scope.apiServiceId}`);
+  }
+  if (scope.sellerId !== undefined) {
+    clauses.push(
+      Prisma.sql`${column("api_service_id")} IN (SELECT id FROM api_services WHERE seller_id = ${scope.sellerId})`,
+    );
+  }
+  return clauses.length ? Prisma.join(clauses, " AND ") : Prisma.sql`TRUE`;
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+const isoDay = (t: number) => iso(t).slice(0, 10);
+
+// Rows within the spans: an index-friendly outer bound, plus a multirange test when the spans have gaps.
+function within(column: Prisma.Sql, spans: Span[], kind: "date" | "timestamptz"): Prisma.Sql {
+  const text = kind === "date" ? isoDay : iso;
+  const type = Prisma.raw(kind);
+  const first = spans[0] as Span;
+  const last = spans.at(-1) as Span;
+  const bound = Prisma.sql`${column} >= ${text(first.from)}::${type} AND ${column} < ${text(last.to)}::${type}`;
+  if (spans.length === 1) return bound;
+  const range = Prisma.raw(kind === "date" ? "daterange" : "tstzrange");
+  // An uncorrelated subquery: PostgreSQL builds the multirange once, then each row is an O(log n) test.
+  return Prisma.sql`${bound} AND ${column} <@ (SELECT range_agg(${range}(f, t)) FROM unnest(
+    ${spans.map((s) => text(s.from))}::${type}[], ${spans.map((s) => text(s.to))}::${type}[]) AS s(f, t))`;
+}
+
+const ROLLUP_SUMS = Prisma.sql`r.calls, r.error_calls, r.unpriced_calls, r.input_tokens, r.output_tokens,
+  r.total_tokens, r.cached_input_tokens, r.cache_write_tokens, r.reasoning_tokens, r.token_cost`;
+
+/**
+ * The rows a report sums, as one `parts` relation with the columns (day, buyer_user_id, api_service_id,
+ * model_name, api_key_id, calls, error_calls, unpriced_calls, input_tokens, output_tokens, total_tokens,
+ * cached_input_tokens, cache_write_tokens, reasoning_tokens, token_cost): whole UTC days from the daily
+ * rollups, whole hours from the hourly rollups, the rest from `usage_logs` with the ledger's definitions of an
+ * error and an unpriced call (a NULL cost counts as unpriced, never as money). `day` is the local date in `tz`
+ * when `byDay` (the plan guarantees no rollup row straddles a local midnight), else NULL; `api_key_id` only
+ * exists on raw rows.
+ */
+export function partsSql(plan: ReadPlan, scope: UsageScope, tz: string, byDay: boolean): Prisma.Sql {
+  const day = (instant: Prisma.Sql) =>
+    byDay ? Prisma.sql`(${instant} AT TIME ZONE ${tz})::date` : Prisma.sql`NULL::date`;
+  const branches: Prisma.Sql[] = [];
+  if (plan.daily.length) {
+    branches.push(Prisma.sql`
+      SELECT ${day(Prisma.sql`(r.day::timestamp AT TIME ZONE 'UTC')`)} AS day, r.buyer_user_id, r.api_service_id,
+        r.model_name, NULL::bigint AS api_key_id, ${ROLLUP_SUMS}
+      FROM usage_daily_rollups r
+      WHERE ${within(Prisma.sql`r.day`, plan.daily, "date")} AND ${scopeSql("r", scope)}`);
+  }
+  if (plan.hourly.length) {
+    branches.push(Prisma.sql`
+      SELECT ${day(Prisma.sql`r.hour`)} AS day, r.buyer_user_id, r.api_service_id, r.model_name,
+        NULL::bigint AS api_key_id, ${ROLLUP_SUMS}
+      FROM usage_hourly_rollups r
+      WHERE ${within(Prisma.sql`r.hour`, plan.hourly, "timestamptz")} AND ${scopeSql("r", scope)}`);
+  }
+  if (plan.raw.length) {
+    branches.push(Prisma.sql`
+      SELECT ${day(Prisma.sql`l.request_timestamp`)} AS day, l.buyer_user_id, l.api_service_id,
+        COALESCE(l.model_name, '') AS model_name, l.api_key_id, 1::bigint AS calls,
+        (l.status_code >= 400 OR NOT l.upstream_reached)::int::bigint AS error_calls,
+        ((l.model_price_id IS NULL AND l.total_tokens > 0) OR l.token_cost IS NULL)::int::bigint AS unpriced_calls,
+        l.input_tokens::bigint, l.output_tokens::bigint, l.total_tokens::bigint,
+        l.cached_input_tokens::bigint, l.cache_write_tokens::bigint, l.reasoning_tokens::bigint,
+        COALESCE(l.token_cost, 0) AS token_cost
+      FROM usage_logs l
+      WHERE ${within(Prisma.sql`l.request_timestamp`, plan.raw, "timestamptz")} AND ${scopeSql("l", scope)}`);
+  }
+  if (!branches.length) {
+    // An empty range still yields a well-typed, empty relation.
+    return Prisma.sql`SELECT NULL::date AS day, NULL::bigint AS buyer_user_id, NULL::bigint AS api_service_id,
+      NULL::text AS model_name, NULL::bigint AS api_key_id, 0::bigint AS calls, 0::bigint AS error_calls,
+      0::bigint AS unpriced_calls, 0::bigint AS input_tokens, 0::bigint AS output_tokens, 0::bigint AS total_tokens,
+      0::bigint AS cached_input_tokens, 0::bigint AS cache_write_tokens, 0::bigint AS reasoning_tokens,
+      0::numeric AS token_cost WHERE FALSE`;
+  }
+  return Prisma.join(branches, " UNION ALL ");
+}

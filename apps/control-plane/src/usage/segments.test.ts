@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { planReads, type ReadPlan, type Span } from "./segments.js";
+
+const H = 3_600_000;
+const D = 24 * H;
+const at = (iso: string) => Date.parse(iso);
+const iso = (spans: Span[]) =>
+  spans.map((s) => `${new Date(s.from).toISOString()}..${new Date(s.to).toISOString()}`);
+
+// Invariants every plan must keep: disjoint, covering [start, end), aligned, and no boundary inside a rollup span.
+function checkPlan(boundaries: number[], plan: ReadPlan): void {
+  const all = [...plan.daily, ...plan.hourly, ...plan.raw].sort((a, b) => a.from - b.from);
+  expect(all[0]?.from).toBe(boundaries[0]);
+  expect(all.at(-1)?.to).toBe(boundaries.at(-1));
+  for (let i = 1; i < all.length; i++) expect(all[i]?.from).toBe(all[i - 1]?.to);
+  for (const s of plan.daily) expect([s.from % D, s.to % D]).toEqual([0, 0]);
+  for (const s of plan.hourly) expect([s.from % H, s.to % H]).toEqual([0, 0]);
+  // Rollup spans are unions of whole units; a boundary may touch a unit's edge but never fall inside one.
+  for (const [spans, unit] of [
+    [plan.daily, D],
+    [plan.hourly, H],
+  ] as const) {
+    for (const s of spans) {
+      for (const b of boundaries) if (b > s.from && b < s.to) expect(b % unit).toBe(0);
+    }
+  }
+}
+
+describe("planReads", () => {
+  it("reads a UTC month from the daily rollups alone", () => {
+    const plan = planReads([at("2024-02-01T00:00:00Z"), at("2024-03-01T00:00:00Z")]);
+    expect(iso(plan.daily)).toEqual(["2024-02-01T00:00:00.000Z..2024-03-01T00:00:00.000Z"]);
+    expect(plan.hourly).toEqual([]);
+    expect(plan.raw).toEqual([]);
+  });
+
+  it("an Asia/Kolkata day (+05:30): hourly in the middle, the two half hours from raw rows", () => {
+    const b = [at("2024-03-09T18:30:00Z"), at("2024-03-10T18:30:00Z")];
+    const plan = planReads(b);
+    expect(plan.daily).toEqual([]);
+    expect(iso(plan.hourly)).toEqual(["2024-03-09T19:00:00.000Z..2024-03-10T18:00:00.000Z"]);
+    expect(iso(plan.raw)).toEqual([
+      "2024-03-09T18:30:00.000Z..2024-03-09T19:00:00.000Z",
+      "2024-03-10T18:00:00.000Z..2024-03-10T18:30:00.000Z",
+    ]);
+    checkPlan(b, plan);
+  });
+
+  it("an Asia/Kolkata month uses whole UTC days inside it", () => {
+    const b = [at("2024-01-31T18:30:00Z"), at("2024-02-29T18:30:00Z")];
+    const plan = planReads(b);
+    expect(iso(plan.daily)).toEqual(["2024-02-01T00:00:00.000Z..2024-02-29T00:00:00.000Z"]);
+    expect(iso(plan.hourly)).toEqual([
+      "2024-01-31T19:00:00.000Z..2024-02-01T00:00:00.000Z",
+      "2024-02-29T00:00:00.000Z..2024-02-29T18:00:00.000Z",
+    ]);
+    checkPlan(b, plan);
+  });
+
+  it("grouping by day in Asia/Kathmandu (+05:45) reads each cut hour raw and never a daily rollup", () => {
+    const b = [at("2024-05-31T18:15:00Z"), at("2024-06-01T18:15:00Z"), at("2024-06-02T18:15:00Z")];
+    const plan = planReads(b);
+    expect(plan.daily).toEqual([]);
+    expect(iso(plan.raw)).toEqual([
+      "2024-05-31T18:15:00.000Z..2024-05-31T19:00:00.000Z",
+      "2024-06-01T18:00:00.000Z..2024-06-01T19:00:00.000Z",
+      "2024-06-02T18:00:00.000Z..2024-06-02T18:15:00.000Z",
+    ]);
+    checkPlan(b, plan);
+  });
+
+  it("a DST day (America/New_York, 23 hours) in a whole-hour zone needs no raw rows", () => {
+    const b = [at("2024-03-10T05:00:00Z"), at("2024-03-11T04:00:00Z")];
+    const plan = planReads(b);
+    expect(plan.raw).toEqual([]);
+    expect(iso(plan.hourly)).toEqual(["2024-03-10T05:00:00.000Z..2024-03-11T04:00:00.000Z"]);
+    checkPlan(b, plan);
+  });
+
+  it("rawOnly reads the whole range from rows; an empty range reads nothing", () => {
+    const b = [at("2024-01-01T00:00:00Z"), at("2024-01-02T00:00:00Z")];
+    expect(planReads(b, { rawOnly: true })).toEqual({
+      daily: [],
+      hourly: [],
+      raw: [{ from: b[0], to: b[1] }],
+    });
+    expect(planReads([b[0] as number, b[0] as number])).toEqual({ daily: [], hourly: [], raw: [] });
+  });
+
+  it("keeps its invariants for random boundaries on minute marks", () => {
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let run = 0; run < 300; run++) {
+      let t = at("2024-01-01T00:00:00Z") + Math.floor(random() * 48) * 15 * 60_000;
+      const boundaries = [t];
+      const count = 1 + Math.floor(random() * 6);
+      for (let i = 0; i < count; i++) {
+        t += (1 + Math.floor(random() * 200)) * 15 * 60_000;
+        boundaries.push(t);
+      }
+      checkPlan(boundaries, planReads(boundaries));
+    }
+  });
+});
