@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { ProxyEnv } from "./env.js";
 import type { Exchange, ExchangeRequest } from "./exchange.js";
 import { type ProxyErrorCode, sendJsonError } from "./json-error.js";
+import type { KeyLimiter } from "./key-limits.js";
 import type { ProxyMetrics } from "./metrics.js";
 import type { attachUpstreamEvents } from "./upstream-events.js";
 
@@ -67,7 +68,24 @@ export function createExchangeGuards(deps: { env: ProxyEnv; logger: Logger; metr
     req.once("end", () => req.setTimeout(0));
   };
 
-  return { fail, guard, refuse, watchBodyArrival };
+  // A key's limits (if it has any): 429 with Retry-After and a row when reached; the slot is freed when the
+  // response closes.
+  const admit = (res: ServerResponse, x: Exchange, limiter: KeyLimiter): boolean => {
+    const { key } = x;
+    if (key.rateLimitPerMinute === null && key.maxConcurrentRequests === null) return true;
+    const verdict = limiter.acquire(key.keyId, key);
+    if (!verdict.ok) {
+      metrics.rejected.inc({ reason: `rate_limited_${verdict.reason}` });
+      res.setHeader("retry-after", String(verdict.retryAfterSeconds));
+      const what = verdict.reason === "rate" ? "calls per minute" : "calls in flight";
+      refuse(res, x, "rate_limited", `this key's limit of ${what} is reached; retry after the given seconds`);
+      return false;
+    }
+    res.once("close", () => limiter.release(key.keyId));
+    return true;
+  };
+
+  return { admit, fail, guard, refuse, watchBodyArrival };
 }
 
 type UpstreamEvents = ReturnType<typeof attachUpstreamEvents>;

@@ -43,7 +43,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
   const { env, directory, metrics, logger } = deps;
   // One middleware per upstream protocol, each with a keep-alive agent: without an agent, http-proxy sends
   // `Connection: close` upstream (a new TCP/TLS connection per call) and passes the close on to the buyer.
-  const { fail, guard, refuse, watchBodyArrival } = createExchangeGuards(deps);
+  const { admit, fail, guard, refuse, watchBodyArrival } = createExchangeGuards(deps);
   const on = guardEvents(attachUpstreamEvents(deps), (req, res, error) => {
     const x = (req as ExchangeRequest).tmExchange;
     if (x && "writeHead" in res) fail(x, res, error);
@@ -222,22 +222,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
       refuse(res, x, "method_not_allowed", `${x.method} is not forwarded`);
       return;
     }
-    if (key.rateLimitPerMinute !== null || key.maxConcurrentRequests !== null) {
-      const verdict = deps.limiter.acquire(key.keyId, key);
-      if (!verdict.ok) {
-        metrics.rejected.inc({ reason: `rate_limited_${verdict.reason}` });
-        res.setHeader("retry-after", String(verdict.retryAfterSeconds));
-        const what = verdict.reason === "rate" ? "calls per minute" : "calls in flight";
-        refuse(
-          res,
-          x,
-          "rate_limited",
-          `this key's limit of ${what} is reached; retry after the given seconds`,
-        );
-        return;
-      }
-      res.once("close", () => deps.limiter.release(key.keyId));
-    }
+    if (!admit(res, x, deps.limiter)) return;
     const declared = Math.min(Number(req.headers["content-length"] ?? 0) || 0, Number.MAX_SAFE_INTEGER);
     if (declared > env.MAX_REQUEST_BYTES) {
       x.errorCode = "request_too_large";
