@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { RecheckLimiter } from "./recheck-limiter.js";
 
 describe("RecheckLimiter", () => {
@@ -23,15 +23,22 @@ describe("RecheckLimiter", () => {
     expect(reads).toBe(2);
   });
 
-  it("re-reads again once the interval has passed", async () => {
-    const limiter = new RecheckLimiter(0);
-    let reads = 0;
-    const reread = async () => {
-      reads += 1;
-    };
-    await limiter.recheck("k", reread);
-    await new Promise((r) => setTimeout(r, 2));
-    await limiter.recheck("k", reread);
-    expect(reads).toBe(2);
+  it("re-reads again once the interval has passed, not before", async () => {
+    vi.useFakeTimers();
+    try {
+      const limiter = new RecheckLimiter(1000);
+      let reads = 0;
+      const reread = async () => {
+        reads += 1;
+      };
+      await limiter.recheck("k", reread);
+      vi.advanceTimersByTime(999);
+      expect(await limiter.recheck("k", reread)).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(await limiter.recheck("k", reread)).toBe(true);
+      expect(reads).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
