@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type AlertEvent, verifyAlertSignature } from "@tokenmeter/alerts";
+import { ALERT_WEBHOOK_QUEUE, type AlertEvent, verifyAlertSignature } from "@tokenmeter/alerts";
 import {
   createDbClient,
   type DbClient,
@@ -321,8 +321,19 @@ describe("webhook delivery", () => {
     while (received.filter((r) => r.signature).length < 2 && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    // Give a duplicate the chance to arrive if the queue had accepted one.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // No duplicate can still arrive once the one job has completed and nothing else is queued.
+    const webhooks = new Queue(ALERT_WEBHOOK_QUEUE, { connection: redis, prefix });
+    while ((await webhooks.getJobState("alert-987654-alert.opened")) !== "completed" && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(await webhooks.getJobCounts("completed", "waiting", "delayed", "active", "failed")).toEqual({
+      completed: 1,
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+      failed: 0,
+    });
+    await webhooks.close();
     expect(received).toHaveLength(2);
     for (const r of received) {
       expect(JSON.parse(r.body)).toEqual(event);

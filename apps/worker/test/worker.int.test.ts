@@ -72,6 +72,16 @@ async function failedReason(jobId: string): Promise<string | undefined> {
   return (await queue.getJob(jobId))?.failedReason;
 }
 
+/** Waits until the job has completed or failed (finished jobs are kept for an hour) and says which. */
+async function settled(jobId: string): Promise<string> {
+  const until = Date.now() + 8000;
+  for (;;) {
+    const state = await queue.getJobState(jobId);
+    if (state === "completed" || state === "failed" || Date.now() > until) return state;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 async function rowFor(requestId: string, ms = 8000) {
   const until = Date.now() + ms;
   for (;;) {
@@ -170,14 +180,30 @@ describe("metering worker", () => {
     expect(row.tokenCost?.toFixed(10)).toBe("0.6400000000");
   });
 
-  it("records a replayed capture once", async () => {
-    const c = capture({ resBody: openaiChatJson("gpt-3.5-turbo", "x", { input: 10, output: 10 }) });
+  it("records a replayed capture once: the replay completes, the row and the rollups stay as first recorded", async () => {
+    // A buyer of its own, so the rollups below hold this test's rows only.
+    const replayBuyer = buyerId + 100_000;
+    const c = capture({
+      buyerId: replayBuyer,
+      resBody: openaiChatJson("gpt-3.5-turbo", "x", { input: 10, output: 10 }),
+    });
     await enqueue(c);
-    await rowFor(c.requestId);
-    // The proxy's spool replays a capture whose job is already done and removed: a new job, same request id.
-    await enqueue(c);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await db.usageLog.count({ where: { requestId: c.requestId } })).toBe(1);
+    const first = await rowFor(c.requestId);
+    // The proxy's journal replays a capture whose job is already done and removed: a new job, same request id.
+    // Its body differs here, so an overwrite of the first row (or a second count) would show.
+    const replay = {
+      ...c,
+      response: capture({ resBody: openaiChatJson("gpt-3.5-turbo", "x", { input: 99, output: 99 }) })
+        .response,
+    };
+    const [job] = await queue.addBulk(packCaptureJobs([replay], signingKey));
+    expect(await settled(job!.id!)).toBe("completed");
+    expect(await db.usageLog.findUnique({ where: { requestId: c.requestId } })).toEqual(first);
+    const rollups = { where: { buyerUserId: BigInt(replayBuyer) } };
+    const daily = await db.usageDailyRollup.findMany(rollups);
+    const hourly = await db.usageHourlyRollup.findMany(rollups);
+    expect(daily.map((r) => [r.calls, r.inputTokens, r.outputTokens])).toEqual([[1n, 10n, 10n]]);
+    expect(hourly.map((r) => [r.calls, r.inputTokens, r.outputTokens])).toEqual([[1n, 10n, 10n]]);
   });
 
   it("records error responses as rows with zero tokens", async () => {
