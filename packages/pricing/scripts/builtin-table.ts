@@ -1,4 +1,5 @@
 import type { ModelPrice as LibraryPrice, MatchLogic, ModelInfo, Provider } from "@pydantic/genai-prices";
+import { Decimal } from "decimal.js";
 import { EXTRA_NAMES, SEED_PRICES, UNDATED_EFFECTIVE_FROM } from "../src/builtin/curated.js";
 import type {
   GeneratedModel,
@@ -6,7 +7,6 @@ import type {
   GeneratedTier,
   GeneratedVersion,
 } from "../src/builtin/generated-model.js";
-import { Decimal } from "../src/decimal.js";
 import { candidateModelKeys, isBedrockModelId, normaliseModelName } from "../src/model-names.js";
 
 /**

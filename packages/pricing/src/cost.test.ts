@@ -1,8 +1,8 @@
+import { Decimal } from "decimal.js";
 import { describe, expect, it } from "vitest";
 import { price, tier } from "../test/test-prices.js";
 import { builtinModelPrices } from "./builtin/builtin-prices.js";
 import { computeCost } from "./cost.js";
-import { Decimal } from "./decimal.js";
 import { PricingError } from "./errors.js";
 import { PriceBook } from "./price-book.js";
 import type { TokenCounts } from "./types.js";

@@ -1,4 +1,4 @@
-import { Decimal } from "./decimal.js";
+import { Decimal } from "decimal.js";
 import { PricingError } from "./errors.js";
 import type { ModelPrice, PriceTier, TokenCounts } from "./types.js";
 

@@ -1,3 +1,4 @@
+export { Decimal } from "decimal.js";
 export {
   BUILTIN_PRICES,
   BUILTIN_PRICES_SOURCE,
@@ -5,7 +6,6 @@ export {
   builtinModelPrices,
 } from "./builtin/builtin-prices.js";
 export { computeCost } from "./cost.js";
-export { Decimal } from "./decimal.js";
 export { PricingError, type PricingErrorCode } from "./errors.js";
 export { normaliseModelName } from "./model-names.js";
 export { type ModelAliases, PriceBook } from "./price-book.js";

@@ -1,4 +1,4 @@
-import { Decimal } from "./decimal.js";
+import { Decimal } from "decimal.js";
 import { PricingError } from "./errors.js";
 
 /** Largest accepted rate, USD per 1K tokens. */

@@ -1,4 +1,4 @@
-import type { Decimal } from "./decimal.js";
+import type { Decimal } from "decimal.js";
 
 /** Where a price came from: shipped with tokenmeter, or set by the operator. */
 export type PriceSource = "builtin" | "custom";

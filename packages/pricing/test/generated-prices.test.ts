@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { calcPrice } from "@pydantic/genai-prices";
+import { Decimal } from "decimal.js";
 import { describe, expect, it } from "vitest";
 import { buildBuiltinTable, renderGeneratedPrices } from "../scripts/builtin-table.js";
 import { PRICE_DATABASE_SOURCE, priceDatabaseProviders } from "../scripts/price-database.js";
 import { builtinModelPrices } from "../src/builtin/builtin-prices.js";
 import { GENERATED_MODELS } from "../src/builtin/generated-prices.js";
 import { computeCost } from "../src/cost.js";
-import { Decimal } from "../src/decimal.js";
 import { PriceBook } from "../src/price-book.js";
 import type { TokenCounts } from "../src/types.js";
 

@@ -1,4 +1,4 @@
-import { Decimal } from "../src/decimal.js";
+import { Decimal } from "decimal.js";
 import type { ModelPrice, PriceTier } from "../src/types.js";
 
 const optional = (value: string | undefined) => (value === undefined ? null : new Decimal(value));
