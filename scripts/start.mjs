@@ -4,8 +4,8 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { formatLogLine } from "./lib/log-format.mjs";
-import { run } from "./lib/run.mjs";
+import { prettyFactory } from "pino-pretty";
+import { turbo } from "./lib/run.mjs";
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, requireServices } from "./lib/services.mjs";
 import { supervise } from "./lib/supervisor.mjs";
 
@@ -18,7 +18,7 @@ await requireServices(env.DATABASE_URL, env.REDIS_URL);
 
 if (!process.argv.includes("--no-build")) {
   console.log("▸ building (turbo: prisma generate + tsc)…");
-  await run("npx", ["turbo", "run", "build", "--output-logs=errors-only"], { cwd: root });
+  await turbo(["run", "build", "--output-logs=errors-only"], { cwd: root });
 }
 
 console.log("▸ preparing the database…");
@@ -64,7 +64,18 @@ const apps = [
   { name: "worker", dir: "apps/worker" },
   { name: "control-plane", dir: "apps/control-plane" },
 ];
-const pretty = process.env.LOG_FORMAT !== "json";
+// Readable logs for a terminal: "proxy          [12:00:00] INFO: message {fields}"; LOG_FORMAT=json keeps pino's
+// lines as they are. Lines that are not JSON (a crash's stack trace) pass through unchanged.
+const pretty =
+  process.env.LOG_FORMAT === "json"
+    ? null
+    : prettyFactory({
+        colorize: process.stdout.isTTY === true,
+        translateTime: "HH:MM:ss",
+        ignore: "pid,hostname,app",
+        singleLine: true,
+      });
+const formatLine = (name, line) => (pretty ? `${name.padEnd(14)} ${pretty(line).trimEnd()}` : line);
 
 // A crashed app is restarted with backoff (1 s doubling to 30 s) while the others keep running.
 const supervisor = supervise(
@@ -77,9 +88,7 @@ const supervisor = supervise(
   {
     env,
     onLine: (name, line, stream) =>
-      (stream === "err" ? process.stderr : process.stdout).write(
-        `${pretty ? formatLogLine(name, line) : line}\n`,
-      ),
+      (stream === "err" ? process.stderr : process.stdout).write(`${formatLine(name, line)}\n`),
     onRestart: (name, exit, delayMs) =>
       console.error(`✖ ${name} exited (${exit}); restarting in ${delayMs / 1000} s`),
   },
