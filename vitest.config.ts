@@ -4,32 +4,39 @@ import { defineConfig } from "vitest/config";
 // No "module" condition: vitest passes these to Node's own resolver too, and packages whose "module" build
 // is meant for bundlers only (@smithy/core) would then fail to load; production Node does not use it either.
 const conditions = ["@tokenmeter/source", "node", "development|production"];
-const project = (name: string, dir: string) => ({
-  extends: true as const,
-  test: { name, include: [`${dir}/src/**/*.test.ts`, `${dir}/test/**/*.test.ts`] },
-});
+
+// Two projects, split by what a test needs rather than where it lives:
+// - "unit": `*.test.ts` beside the code and in each workspace's test/ folder; no PostgreSQL, no Redis, no build.
+// - "int": `*.int.test.ts` (the real PostgreSQL and Redis) and `e2e/*.e2e.test.ts` (the built apps as
+//   processes); its global setup creates the run's database and Redis prefix.
+// `npx vitest run --project unit` runs without any service; a workspace's own tests: `npx vitest run apps/proxy/`.
+const workspaces = ["packages/*", "apps/*"].flatMap((w) => [`${w}/src/**/`, `${w}/test/**/`]);
+const SERVICES = ["**/*.int.test.ts", "**/*.e2e.test.ts"];
 
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
-    globalSetup: ["./test-support/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     projects: [
-      project("@tokenmeter/capture", "packages/capture"),
-      project("@tokenmeter/usage", "packages/usage"),
-      project("@tokenmeter/pricing", "packages/pricing"),
-      project("@tokenmeter/db", "packages/db"),
-      project("@tokenmeter/metering", "packages/metering"),
-      project("@tokenmeter/keys", "packages/keys"),
-      project("@tokenmeter/alerts", "packages/alerts"),
-      project("@tokenmeter/secrets", "packages/secrets"),
-      project("@tokenmeter/fake-upstream", "packages/fake-upstream"),
-      project("@tokenmeter/proxy", "apps/proxy"),
-      project("@tokenmeter/worker", "apps/worker"),
-      project("@tokenmeter/control-plane", "apps/control-plane"),
-      { extends: true as const, test: { name: "e2e", include: ["e2e/**/*.test.ts"] } },
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: [...workspaces.map((w) => `${w}*.test.ts`), "e2e/*.test.ts"],
+          exclude: ["**/node_modules/**", ...SERVICES],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "int",
+          include: [...workspaces.map((w) => `${w}*.int.test.ts`), "e2e/*.e2e.test.ts"],
+          exclude: ["**/node_modules/**"],
+          globalSetup: ["@tokenmeter/test-support/global-setup"],
+        },
+      },
     ],
   },
 });

@@ -8,7 +8,7 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
-    globalSetup: ["./test-support/global-setup.ts"],
+    globalSetup: ["@tokenmeter/test-support/global-setup"],
     include: ["faults/**/*.fault.test.ts"],
     testTimeout: 180_000,
     hookTimeout: 120_000,

@@ -7,8 +7,8 @@ import path from "node:path";
 import { type AlertEvent, verifyAlertSignature } from "@tokenmeter/alerts";
 import { createDbClient, type DbClient, dropDatabase, prepareDatabase, recordUsage } from "@tokenmeter/db";
 import { type FakeUpstream, startFakeUpstream } from "@tokenmeter/fake-upstream";
+import { type RunningApp, startApp } from "@tokenmeter/test-support";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningApp, startApp } from "./apps.js";
 
 // A cost spike and an unknown model driven through the real proxy; the worker's evaluator opens the alerts,
 // the admin API lists them with evidence, and a local webhook receiver gets each alert exactly once, signed.

@@ -6,8 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { createDbClient, type DbClient } from "@tokenmeter/db";
 import { type FakeUpstream, startFakeUpstream } from "@tokenmeter/fake-upstream";
+import { type RunningApp, startApp } from "@tokenmeter/test-support";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningApp, startApp } from "./apps.js";
 
 // Price changes, unpriced rows and their repair through the real built apps, queue and database. The workers'
 // periodic reload and miss re-read are set to 10 minutes: what makes a new price apply at once is the

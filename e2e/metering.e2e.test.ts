@@ -5,9 +5,9 @@ import Anthropic from "@anthropic-ai/sdk";
 import { createDbClient, type DbClient } from "@tokenmeter/db";
 import { type FakeUpstream, startFakeUpstream } from "@tokenmeter/fake-upstream";
 import { Decimal } from "@tokenmeter/pricing";
+import { type RunningApp, startApp } from "@tokenmeter/test-support";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningApp, startApp } from "./apps.js";
 
 // The whole system as a user runs it: the three built apps as processes, a fake provider, the official SDKs.
 let upstream: FakeUpstream;

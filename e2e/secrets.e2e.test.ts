@@ -3,9 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { createDbClient, type DbClient } from "@tokenmeter/db";
 import { type FakeUpstream, startFakeUpstream } from "@tokenmeter/fake-upstream";
+import { type RunningApp, startApp } from "@tokenmeter/test-support";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningApp, startApp } from "./apps.js";
 
 // After a run of ordinary and hostile calls through the three built apps, no secret is anywhere it should not be:
 // not in the database (every table, every row), not in Redis (every key of the run's queue prefix), not in any

@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { CAPTURE_QUEUE_NAME, type Capture, packCaptureJobs, parseSigningKeys } from "@tokenmeter/capture";
 import { createDbClient } from "@tokenmeter/db";
 import { openaiChatJson } from "@tokenmeter/fake-upstream";
+import { startApp } from "@tokenmeter/test-support";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { describe, expect, inject, it } from "vitest";
-import { startApp } from "./apps.js";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const body = (s: string) => ({

@@ -5,10 +5,15 @@ import path from "node:path";
 import { createDbClient } from "@tokenmeter/db";
 import { type FakeUpstream, startFakeUpstream } from "@tokenmeter/fake-upstream";
 import { generateApiKey } from "@tokenmeter/keys";
+import {
+  type PrivateRedis,
+  type RunningApp,
+  startApp,
+  startPrivateRedis,
+  startTcpRelay,
+  type TcpRelay,
+} from "@tokenmeter/test-support";
 import pg from "pg";
-import { type RunningApp, startApp } from "../e2e/apps.js";
-import { type PrivateRedis, startPrivateRedis } from "../test-support/private-redis.js";
-import { startTcpRelay, type TcpRelay } from "../test-support/tcp-relay.js";
 
 /**
  * The services a fault run shares: a private, durable redis-server (AOF, everysec) in a temp folder, a TCP

@@ -1,8 +1,7 @@
 /// <reference path="./provided-context.d.ts" />
 import { randomBytes } from "node:crypto";
+import { dropDatabase, prepareDatabase } from "@tokenmeter/db";
 import type { TestProject } from "vitest/node";
-// Global setup runs outside the projects' resolver, so it imports the db package's admin module by path.
-import { dropDatabase, prepareDatabase } from "../packages/db/src/database-admin.js";
 
 /**
  * One fresh, migrated PostgreSQL database and one Redis key prefix per test run, so tests run beside a

@@ -11,3 +11,11 @@ export function run(command, args, options = {}) {
     });
   });
 }
+
+/** Runs turbo without its telemetry notice, which would otherwise be the first thing a fresh clone prints. */
+export function turbo(args, options = {}) {
+  return run("npx", ["turbo", ...args], {
+    ...options,
+    env: { ...(options.env ?? process.env), TURBO_TELEMETRY_DISABLED: "1" },
+  });
+}

@@ -1,6 +1,6 @@
 import { generateApiKey } from "@tokenmeter/keys";
+import { startTcpRelay, type TcpRelay } from "@tokenmeter/test-support";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startTcpRelay, type TcpRelay } from "../../../test-support/tcp-relay.js";
 import { type ProxyHarness, startProxyHarness, waitFor } from "./harness.js";
 
 // The proxy reaches PostgreSQL through a relay we can cut; the shared server keeps running.

@@ -1,8 +1,8 @@
 import { CAPTURE_QUEUE_NAME } from "@tokenmeter/capture";
+import { type PrivateRedis, startPrivateRedis } from "@tokenmeter/test-support";
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PrivateRedis, startPrivateRedis } from "../../../test-support/private-redis.js";
 import { type ProxyHarness, startProxyHarness, waitFor } from "./harness.js";
 
 // A private Redis we can kill: the shared one is never stopped. It has no persistence, so a restart comes back

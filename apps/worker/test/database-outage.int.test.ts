@@ -2,11 +2,11 @@ import { randomUUID } from "node:crypto";
 import { CAPTURE_QUEUE_NAME, type Capture, packCaptureJobs, parseSigningKeys } from "@tokenmeter/capture";
 import { createDbClient } from "@tokenmeter/db";
 import { openaiChatJson } from "@tokenmeter/fake-upstream";
+import { startTcpRelay } from "@tokenmeter/test-support";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { describe, expect, inject, it } from "vitest";
-import { startTcpRelay } from "../../../test-support/tcp-relay.js";
 import { startMeteringWorker } from "../src/metering-worker.js";
 import { createWorkerMetrics } from "../src/metrics.js";
 
