@@ -1,7 +1,7 @@
 import http from "node:http";
 
 /** One answered call: our request id and when its answer was complete. */
-export interface Answer {
+interface Answer {
   requestId: string;
   at: number;
 }

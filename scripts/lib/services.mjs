@@ -29,7 +29,7 @@ function tcpOpen(host, port, ms = 2000) {
 }
 
 /** Checks PostgreSQL by connecting to its maintenance database. Returns an error message or null. */
-export async function checkPostgres(databaseUrl) {
+async function checkPostgres(databaseUrl) {
   const { default: pg } = await import("pg");
   const url = new URL(databaseUrl);
   url.pathname = "/postgres";
@@ -52,7 +52,7 @@ export async function checkPostgres(databaseUrl) {
 }
 
 /** Checks Redis with a PING. Returns an error message or null. */
-export async function checkRedis(redisUrl) {
+async function checkRedis(redisUrl) {
   const url = new URL(redisUrl);
   const host = url.hostname || "127.0.0.1";
   const port = Number(url.port || 6379);

@@ -23,7 +23,7 @@ const FORWARDING = ["forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forw
 export const REFUSED_METHODS: ReadonlySet<string> = new Set(["TRACE", "TRACK", "CONNECT"]);
 
 /** Removes hop-by-hop headers, and every header the `Connection` header names, from `headers`. */
-export function stripHopByHop(headers: IncomingHttpHeaders): void {
+function stripHopByHop(headers: IncomingHttpHeaders): void {
   const connection = headers.connection;
   if (connection) {
     const listed = Array.isArray(connection) ? connection.join(",") : connection;

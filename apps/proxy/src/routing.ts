@@ -1,11 +1,5 @@
 /** Slugs that name our own routes, never a service. */
-export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
-  "healthz",
-  "metrics",
-  "admin",
-  "api",
-  "dashboard",
-]);
+const RESERVED_SLUGS: ReadonlySet<string> = new Set(["healthz", "metrics", "admin", "api", "dashboard"]);
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** A proxied request's route: the service slug, the upstream path and query, and a `?key=` if present. */

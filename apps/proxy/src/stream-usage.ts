@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 
 /** Largest request body that is buffered to add `stream_options.include_usage`. */
-export const INJECT_MAX_BYTES = 1024 * 1024;
+const INJECT_MAX_BYTES = 1024 * 1024;
 
 /** Deepest JSON nesting the rewrite accepts (OpenAI's own limit on tool schemas is far below it). */
 export const MAX_REWRITE_DEPTH = 64;

@@ -1,7 +1,7 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 
 /** Most distinct `model` label values of the unpriced counter; later models are counted as "other". */
-export const UNPRICED_MODEL_LABELS = 50;
+const UNPRICED_MODEL_LABELS = 50;
 
 /**
  * A label value per model for the first `limit` models seen, then "other". First come rather than a moving

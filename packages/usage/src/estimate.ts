@@ -38,7 +38,7 @@ function exactCount(text: string, encoding: Encoding): number {
 const EXACT_CHARS = 8 * 1024;
 
 /** Tokens in `text`: exact up to EXACT_CHARS characters, extrapolated from a sample beyond. */
-export function countTokens(text: string, encoding: Encoding): number {
+function countTokens(text: string, encoding: Encoding): number {
   if (text.length <= EXACT_CHARS) return exactCount(text, encoding);
   const half = EXACT_CHARS / 2;
   const sample = exactCount(text.slice(0, half), encoding) + exactCount(text.slice(-half), encoding);

@@ -23,7 +23,7 @@ const MAX_ATTEMPTS = 8;
 export const MAX_JSON_DEPTH = 128;
 
 /** The nesting depth of JSON text, counting only brackets outside strings; stops early past `limit`. */
-export function jsonDepthExceeds(text: string, limit: number): boolean {
+function jsonDepthExceeds(text: string, limit: number): boolean {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -106,7 +106,7 @@ function skipToValue(text: string, from: number): number {
 }
 
 /** Parses the balanced object starting at `open`; undefined when it is cut off or invalid. */
-export function balancedObjectAt(text: string, open: number): unknown {
+function balancedObjectAt(text: string, open: number): unknown {
   let depth = 0;
   let inString = false;
   const end = Math.min(text.length, open + MAX_OBJECT_CHARS);

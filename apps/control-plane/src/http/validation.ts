@@ -15,7 +15,7 @@ export function parseWith<T extends z.ZodType>(schema: T, input: unknown): z.out
 }
 
 /** Whether a string is a positive bigint id as PostgreSQL BIGSERIAL makes them. */
-export function isId(value: unknown): value is string {
+function isId(value: unknown): value is string {
   return typeof value === "string" && /^[1-9][0-9]{0,18}$/.test(value) && BigInt(value) <= MAX_BIGINT;
 }
 

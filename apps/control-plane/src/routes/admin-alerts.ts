@@ -26,7 +26,7 @@ type AlertRow = {
 };
 
 /** An alert in snake_case, with its evidence (buyer, service, model, figures) as the evaluator stored it. */
-export const renderAlert = (row: AlertRow) => ({
+const renderAlert = (row: AlertRow) => ({
   id: idJson(row.id),
   kind: row.kind,
   fingerprint: row.fingerprint,

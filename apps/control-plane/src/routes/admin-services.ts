@@ -91,7 +91,7 @@ export interface ServiceRoutesOptions {
 }
 
 /** A service as the admin API shows it: header names only, never their values. */
-export function renderService(row: ServiceRow, keyring: SecretsKeyring) {
+function renderService(row: ServiceRow, keyring: SecretsKeyring) {
   return {
     id: idJson(row.id),
     seller_id: idJson(row.sellerId),

@@ -97,7 +97,7 @@ interface Found {
 }
 
 /** The last top-level chunk with usage (streams and arrays of chunks put the final usage last). */
-export function findUsage(chunks: readonly unknown[]): Found | undefined {
+function findUsage(chunks: readonly unknown[]): Found | undefined {
   for (let i = chunks.length - 1; i >= 0; i--) {
     const chunk = chunks[i];
     if (!isRecord(chunk)) continue;

@@ -4,7 +4,7 @@ import type { CountsResult } from "../types.js";
 import { type FormatParser, failure, headMatches, jsonFailure, outcomeOf, rootOf } from "./format-parser.js";
 
 /** Normalises an OpenAI embeddings usage object: prompt_tokens in, nothing out. */
-export function openAiEmbeddingsCounts(usage: unknown): CountsResult {
+function openAiEmbeddingsCounts(usage: unknown): CountsResult {
   const r = new CountReader();
   const input = r.read(usage, "prompt_tokens");
   const reportedTotal = r.read(usage, "total_tokens");
