@@ -58,6 +58,7 @@ async function rawSums(tz: string, from: string, to: string, scope: "buyer" | "s
     scope === "buyer"
       ? `buyer_user_id = ${buyer.buyerId}`
       : `api_service_id IN (SELECT id FROM api_services WHERE seller_id = ${seller.sellerId})`;
+  // Ordered by the key's own type (key ids numerically, as the API orders them), not by its text.
   const key = by ?? "'all'";
   return app.db.$queryRawUnsafe<Array<RawSums & { k: string }>>(
     `SELECT (${key})::text AS k, count(*)::int AS calls, COALESCE(sum(total_tokens), 0)::int AS total_tokens,
@@ -66,7 +67,7 @@ async function rawSums(tz: string, from: string, to: string, scope: "buyer" | "s
      WHERE ${filter}
        AND request_timestamp >= ($1::date::timestamp AT TIME ZONE $3)
        AND request_timestamp < (($2::date + 1)::timestamp AT TIME ZONE $3)
-     GROUP BY 1 ORDER BY 1`,
+     GROUP BY 1 ORDER BY min(${key})`,
     from,
     to,
     tz,
