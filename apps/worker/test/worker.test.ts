@@ -185,7 +185,7 @@ describe("metering worker", () => {
     // receivedAt past the boundary (a forged or re-read clock): it is dated by the id, the same row.
     const ms = Date.UTC(2026, 10, 30, 23, 59, 59, 999).toString(16).padStart(12, "0");
     const requestId = `${ms.slice(0, 8)}-${ms.slice(8)}-7${randomUUID().slice(15)}`;
-    const resBody = openaiChatJson("gpt-3.5-turbo", "x", { input: 10, output: 10 });
+    const resBody = openaiChatJson("month-edge-model", "x", { input: 10, output: 10 });
     const first = capture({ requestId, receivedAt: "2026-11-30T23:59:59.999Z", resBody });
     await enqueue(first);
     expect((await rowFor(requestId)).requestTimestamp.toISOString()).toBe("2026-11-30T23:59:59.999Z");
@@ -198,7 +198,7 @@ describe("metering worker", () => {
     const days = await db.usageDailyRollup.findMany({
       where: {
         buyerUserId: buyerId,
-        modelName: "gpt-3.5-turbo",
+        modelName: "month-edge-model",
         day: { gte: new Date("2026-11-30"), lt: new Date("2026-12-02") },
       },
     });
