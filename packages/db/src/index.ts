@@ -28,5 +28,17 @@ export {
   readLedgerChunk,
   readLedgerRows,
 } from "./ledger-corrections.js";
+export { requestTimeOf } from "./request-time.js";
 export { deleteExpiredCaptures, type RetainedCapture, readRetainedCaptures } from "./retained-captures.js";
 export { isRowDataError, type RecordUsageResult, recordUsage, type UsageRow } from "./usage-ledger.js";
+export {
+  createUsagePartition,
+  listUsagePartitions,
+  maintainUsagePartitions,
+  monthStart,
+  partitionName,
+  retentionCutoff,
+  USAGE_DEFAULT_PARTITION,
+  type UsagePartitionOptions,
+  type UsagePartitionReport,
+} from "./usage-partitions.js";

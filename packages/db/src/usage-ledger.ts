@@ -1,4 +1,5 @@
 import type { PrismaClient } from "./generated/prisma/client.js";
+import { requestTimeOf } from "./request-time.js";
 
 /** One metered call, ready for `usage_logs`. Costs are decimal strings (never floats). */
 export interface UsageRow {
@@ -96,7 +97,7 @@ WITH input AS (
 ), inserted AS (
   INSERT INTO usage_logs (${columnList})
   SELECT ${columnList} FROM input
-  ON CONFLICT (request_id) DO NOTHING
+  ON CONFLICT (request_id, request_timestamp) DO NOTHING
   RETURNING request_id, buyer_user_id, api_service_id, model_name, request_timestamp, status_code,
     upstream_reached, input_tokens, output_tokens, total_tokens, cached_input_tokens, cache_write_tokens,
     cache_write_1h_tokens, reasoning_tokens, token_cost, model_price_id, request_size_bytes, response_size_bytes
@@ -177,13 +178,26 @@ export interface RecordUsageResult {
 export async function recordUsage(db: PrismaClient, rows: readonly UsageRow[]): Promise<RecordUsageResult> {
   if (rows.length === 0) return { inserted: 0, duplicates: 0 };
   const unique = new Map<string, UsageRow>();
-  for (const row of rows) if (!unique.has(row.requestId)) unique.set(row.requestId, row);
+  for (const row of rows) if (!unique.has(row.requestId)) unique.set(row.requestId, datedById(row));
   // Sorted, so concurrent batches holding the same ids take the unique-index locks in the same order.
   const batch = [...unique.values()].sort((a, b) => (a.requestId < b.requestId ? -1 : 1));
   const params = [...COLUMNS.map(([, , read]) => batch.map(read)), batch.map(readCapture)];
   const result = await db.$queryRawUnsafe<{ inserted: number }[]>(INSERT_SQL, ...params);
   const inserted = Number(result[0]?.inserted ?? 0);
   return { inserted, duplicates: rows.length - inserted };
+}
+
+/**
+ * `usage_logs` is partitioned by request_timestamp, so its unique key is (request_id, request_timestamp). A UUIDv7
+ * request id (every id the proxy makes) fixes the row's timestamp to the id's millisecond: a replay or a capture
+ * whose timestamp disagrees with its id lands on the same key and is skipped, never recorded twice. Other ids
+ * (imports, fixtures) keep their timestamp and are unique per (id, timestamp).
+ */
+function datedById(row: UsageRow): UsageRow {
+  const at = requestTimeOf(row.requestId);
+  return at === null || at.getTime() === row.requestTimestamp.getTime()
+    ? row
+    : { ...row, requestTimestamp: at };
 }
 
 /**
