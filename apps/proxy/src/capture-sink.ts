@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import {
-  type Capture,
   type CaptureJob,
   type CaptureSigningKey,
   captureBatchJob,
@@ -117,9 +116,12 @@ export class CaptureSink {
     this.ackTimer.unref();
   }
 
-  /** Journals and buffers a capture; never blocks on the network and never throws. */
-  push(capture: Capture): void {
-    const item: Pending = { line: JSON.stringify(capture), at: null };
+  /**
+   * Journals and buffers a capture, given in its wire form (one JSON line, serialised once when the call
+   * ended); never blocks on the network and never throws.
+   */
+  push(line: string): void {
+    const item: Pending = { line, at: null };
     try {
       item.at = this.journal.append(item.line);
       if (!item.at) item.skipped = "journal_full";
