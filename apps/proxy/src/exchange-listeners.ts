@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 
 /** What the shared listeners call on the exchange an emitter carries. */
 export interface ListeningExchange {
@@ -6,6 +7,7 @@ export interface ListeningExchange {
   requestData(chunk: Buffer): void;
   upstreamData(chunk: Buffer): void;
   upstreamClosed(proxyRes: IncomingMessage): void;
+  upstreamSocket(socket: Socket): void;
   close(): void;
   fail(error: unknown): void;
 }
@@ -13,7 +15,7 @@ export interface ListeningExchange {
 const EXCHANGE = Symbol("tokenmeter.exchange");
 type Carrier<X> = { [EXCHANGE]?: X };
 
-/** Makes `emitter` (the buyer's request or response, the upstream's response) carry its exchange. */
+/** Makes `emitter` (the buyer's request or response, the upstream's request or response) carry its exchange. */
 export function carry<X extends ListeningExchange>(emitter: object, x: X): void {
   (emitter as Carrier<X>)[EXCHANGE] = x;
 }
@@ -57,6 +59,15 @@ export function onUpstreamClose(this: Carrier<ListeningExchange>): void {
   const x = this[EXCHANGE];
   try {
     x?.upstreamClosed(this as unknown as IncomingMessage);
+  } catch (error) {
+    x?.fail(error);
+  }
+}
+
+export function onUpstreamSocket(this: Carrier<ListeningExchange>, socket: Socket): void {
+  const x = this[EXCHANGE];
+  try {
+    x?.upstreamSocket(socket);
   } catch (error) {
     x?.fail(error);
   }

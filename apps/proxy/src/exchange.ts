@@ -19,6 +19,7 @@ import {
   onResponseClose,
   onUpstreamClose,
   onUpstreamData,
+  onUpstreamSocket,
 } from "./exchange-listeners.js";
 import { prepareBuyerHeaders, prepareUpstreamHeaders, REFUSED_METHODS } from "./header-hygiene.js";
 import { type ProxyErrorCode, sendJsonError } from "./json-error.js";
@@ -272,17 +273,25 @@ export class Exchange extends ExchangeLifecycle implements ListeningExchange {
       return;
     }
     this.connectDeadline = now + this.ctx.env.UPSTREAM_CONNECT_TIMEOUT_MS;
+    // The agent hands over its socket a tick later, even a kept-alive one: a shared listener, no closure.
+    carry(proxyReq, this);
+    if (socket) this.upstreamSocket(socket);
+    else proxyReq.once("socket", onUpstreamSocket);
+  }
+
+  /** The upstream request got its socket: connected already (kept alive), or once it connects. */
+  upstreamSocket(socket: Socket): void {
+    if (!socket.connecting) {
+      this.upstreamConnected();
+      return;
+    }
     // Only for a new connection (rare with keep-alive), so a closure here costs nothing per call.
-    const connected = () => {
-      this.connected = true;
-      this.connectDeadline = 0;
-    };
-    const onSocket = (s: Socket) => {
-      if (!s.connecting) connected();
-      else s.once("encrypted" in s ? "secureConnect" : "connect", connected);
-    };
-    if (socket) onSocket(socket);
-    else proxyReq.once("socket", onSocket);
+    socket.once("encrypted" in socket ? "secureConnect" : "connect", () => this.upstreamConnected());
+  }
+
+  upstreamConnected(): void {
+    this.connected = true;
+    this.connectDeadline = 0;
   }
 
   /** The upstream's status and headers: cleaned for the buyer, its body teed as it streams past. */
