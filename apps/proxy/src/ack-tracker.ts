@@ -1,3 +1,4 @@
+import type { CaptureQueueKeys } from "@tokenmeter/capture";
 import type { Redis } from "ioredis";
 import type { Segment } from "./journal.js";
 
@@ -17,13 +18,6 @@ export interface Batch {
 /** How a batch left the journal: recorded by the worker, or failed for good (kept in BullMQ's failed set). */
 export type Settlement = "recorded" | "failed";
 
-/** Redis keys of the capture queue that tell a batch's fate. */
-export interface QueueKeys {
-  completed: string;
-  failed: string;
-  job(id: string): string;
-}
-
 const CHUNK = 2000;
 
 /**
@@ -37,7 +31,7 @@ export class AckTracker {
 
   constructor(
     private readonly redis: Redis,
-    private readonly keys: QueueKeys,
+    private readonly keys: CaptureQueueKeys,
     private readonly resendMs: number,
     private readonly onSettled: (batch: Batch, how: Settlement) => void,
   ) {}

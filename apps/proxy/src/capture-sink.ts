@@ -1,15 +1,14 @@
 import { randomUUID } from "node:crypto";
 import {
-  type Capture,
   type CaptureJob,
+  type CaptureProducer,
   type CaptureSigningKey,
   captureBatchJob,
   splitSerialisedCaptures,
 } from "@tokenmeter/capture";
-import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { AckTracker, type Batch, type QueueKeys, type Settlement } from "./ack-tracker.js";
+import { AckTracker, type Batch, type Settlement } from "./ack-tracker.js";
 import type { Journal, JournalPosition, Segment } from "./journal.js";
 import { JournalReplay } from "./journal-replay.js";
 import type { ProxyMetrics } from "./metrics.js";
@@ -30,10 +29,9 @@ export interface CaptureSinkOptions {
 
 /** What the sink works with. */
 export interface CaptureSinkDeps {
-  queue: Queue;
+  producer: CaptureProducer;
   /** The queue's connection (acknowledgement polls). */
   redis: Redis;
-  keys: QueueKeys;
   redisReady: RedisReady;
   journal: Journal;
   /** Segments an earlier process left, to re-send. */
@@ -71,7 +69,7 @@ export class CaptureSink {
   private readonly replay: JournalReplay;
   private lastJournalError = "";
 
-  private readonly queue: Queue;
+  private readonly producer: CaptureProducer;
   private readonly redisReady: RedisReady;
   private readonly journal: Journal;
   private readonly logger: Logger;
@@ -82,20 +80,22 @@ export class CaptureSink {
     deps: CaptureSinkDeps,
     private readonly options: CaptureSinkOptions,
   ) {
-    this.queue = deps.queue;
+    this.producer = deps.producer;
     this.redisReady = deps.redisReady;
     this.journal = deps.journal;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
     this.signingKey = deps.signingKey;
-    this.tracker = new AckTracker(deps.redis, deps.keys, options.resendMs, (b, how) => this.settled(b, how));
+    this.tracker = new AckTracker(deps.redis, deps.producer.keys, options.resendMs, (b, how) =>
+      this.settled(b, how),
+    );
     this.replay = new JournalReplay({
       journal: deps.journal,
       tracker: this.tracker,
       inherited: deps.inherited,
       concurrency: options.replayConcurrency,
       job: (id, lines) => this.job(id, lines),
-      send: (jobs) => this.queue.addBulk(jobs).then(() => undefined),
+      send: (jobs) => this.producer.enqueueCaptures(jobs),
       ready: () => this.redisReady() && !this.closed,
       logger: deps.logger,
       metrics: deps.metrics,
@@ -117,9 +117,12 @@ export class CaptureSink {
     this.ackTimer.unref();
   }
 
-  /** Journals and buffers a capture; never blocks on the network and never throws. */
-  push(capture: Capture): void {
-    const item: Pending = { line: JSON.stringify(capture), at: null };
+  /**
+   * Journals and buffers a capture, given in its wire form (one JSON line, serialised once when the call
+   * ended); never blocks on the network and never throws.
+   */
+  push(line: string): void {
+    const item: Pending = { line, at: null };
     try {
       item.at = this.journal.append(item.line);
       if (!item.at) item.skipped = "journal_full";
@@ -202,7 +205,7 @@ export class CaptureSink {
   private send(jobs: CaptureJob[], batches: Batch[]): void {
     for (const b of batches) b.state = "sending";
     const started = performance.now();
-    const sending = this.queue.addBulk(jobs).then(
+    const sending = this.producer.enqueueCaptures(jobs).then(
       () => {
         this.metrics.enqueueSeconds.observe((performance.now() - started) / 1000);
         const now = Date.now();
@@ -236,7 +239,7 @@ export class CaptureSink {
       return;
     }
     const jobs = splitSerialisedCaptures(captures).map((c) => this.job(randomUUID(), c));
-    const sending = this.queue.addBulk(jobs).then(
+    const sending = this.producer.enqueueCaptures(jobs).then(
       () => this.metrics.capturesEnqueued.inc(captures.length),
       (error) => {
         this.metrics.capturesDropped.inc({ reason }, captures.length);

@@ -56,7 +56,7 @@ export function prepareUpstreamHeaders(
   if (remote) headers["x-forwarded-for"] = remote;
   headers["x-forwarded-proto"] = "encrypted" in req.socket ? "https" : "http";
   if (host) headers["x-forwarded-host"] = host;
-  for (const [name, value] of Object.entries(sellerHeaders)) headers[name] = value;
+  for (const name in sellerHeaders) headers[name] = sellerHeaders[name];
 }
 
 /** Cleans the upstream's response headers, in place, before they are copied to the buyer. */

@@ -7,12 +7,25 @@ export function createProxyMetrics() {
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Counter<L>({ name, help, labelNames, registers: [registry] });
   const gauge = (name: string, help: string) => new Gauge({ name, help, registers: [registry] });
+  const requests = counter("tokenmeter_proxy_requests_total", "Requests by outcome class and status", [
+    "outcome",
+    "status",
+  ] as const);
+  // One child per (outcome, status) seen, kept: looking labels up by object costs a hash per call.
+  const requestChildren = new Map<string, ReturnType<typeof requests.labels>>();
+  const requestsBy = (outcome: string, status: number) => {
+    const id = `${outcome} ${status}`;
+    let child = requestChildren.get(id);
+    if (!child) {
+      child = requests.labels(outcome, String(status));
+      requestChildren.set(id, child);
+    }
+    return child;
+  };
   return {
     registry,
-    requests: counter("tokenmeter_proxy_requests_total", "Requests by outcome class and status", [
-      "outcome",
-      "status",
-    ] as const),
+    requests,
+    requestsBy,
     rejected: counter("tokenmeter_proxy_rejected_total", "Requests refused before proxying, by reason", [
       "reason",
     ] as const),

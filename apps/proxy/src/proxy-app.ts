@@ -2,13 +2,12 @@ import { once } from "node:events";
 import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import {
-  CAPTURE_QUEUE_NAME,
+  createCaptureProducer,
   type RedisPersistence,
   redisPersistence,
   redisPersistenceWarning,
 } from "@tokenmeter/capture";
 import { createDbClient, type DbClient } from "@tokenmeter/db";
-import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { CaptureSink } from "./capture-sink.js";
@@ -54,8 +53,7 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
     if (error.message !== lastRedisError) logger.warn({ err: error.message }, "redis connection error");
     lastRedisError = error.message;
   });
-  const queue = new Queue(CAPTURE_QUEUE_NAME, { connection: redis, prefix: env.QUEUE_PREFIX });
-  queue.on("error", (error) => logger.debug({ err: error.message }, "queue error"));
+  const producer = createCaptureProducer({ connection: redis, prefix: env.QUEUE_PREFIX, logger });
   const redisReady = () => redis.status === "ready";
 
   const slot = claimJournalSlot(env.JOURNAL_DIR);
@@ -79,13 +77,8 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
   if (!signingKey) throw new Error("CAPTURE_SIGNING_KEY is required");
   const sink = new CaptureSink(
     {
-      queue,
+      producer,
       redis,
-      keys: {
-        completed: queue.keys.completed as string,
-        failed: queue.keys.failed as string,
-        job: (id) => queue.toKey(id),
-      },
       redisReady,
       journal,
       inherited,
@@ -148,7 +141,7 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
     await sink.close(Math.min(graceMs, 2000));
     journal.close();
     slot.release();
-    await queue.close().catch(() => undefined);
+    await producer.close().catch(() => undefined);
     redis.disconnect();
     await db.$disconnect();
   };

@@ -52,9 +52,10 @@ export function createProxyServer(deps: ProxyServerDeps): http.Server {
   const proxy = createProxyHandler(deps);
   const server = http.createServer((req, res) => {
     const route = parseProxyRoute(req.url ?? "/");
-    if (route) proxy(req, res, route);
+    if (route) proxy.handle(req, res, route);
     else app(req, res);
   });
   server.keepAliveTimeout = 65_000;
+  server.once("close", () => proxy.stop());
   return server;
 }

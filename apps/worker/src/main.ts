@@ -1,14 +1,13 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import {
-  CAPTURE_QUEUE_NAME,
+  createCaptureProducer,
   type RedisPersistence,
   redisPersistence,
   redisPersistenceWarning,
 } from "@tokenmeter/capture";
 import { createDbClient } from "@tokenmeter/db";
 import { syncBuiltinPrices } from "@tokenmeter/metering";
-import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { startAlertEvaluator } from "./alerts/evaluator.js";
@@ -75,8 +74,7 @@ const metering = await startMeteringWorker({
 
 // Alerts run on their own queues: evaluation and webhook delivery never wait on or delay metering.
 const alertMetrics = createAlertMetrics(metrics.registry);
-const captureQueue = new Queue(CAPTURE_QUEUE_NAME, { connection, prefix: env.QUEUE_PREFIX });
-captureQueue.on("error", (error) => logger.warn({ err: error.message }, "capture queue error"));
+const captureQueue = createCaptureProducer({ connection, prefix: env.QUEUE_PREFIX, logger });
 const webhooks = startWebhookDelivery({
   connection,
   prefix: env.QUEUE_PREFIX,
@@ -96,7 +94,7 @@ const alerts = await startAlertEvaluator({
   prefix: env.QUEUE_PREFIX,
   everyMs: env.ALERT_EVALUATE_MS,
   lockMs: Math.max(60_000, env.ALERT_EVALUATE_MS * 2),
-  captureQueueState: () => captureQueueState(captureQueue),
+  captureQueueState: () => captureQueueState(captureQueue.queue),
   logger,
   metrics: alertMetrics,
   deliver: (events) => webhooks.enqueue(events),

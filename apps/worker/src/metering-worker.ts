@@ -1,8 +1,9 @@
 import {
-  CAPTURE_QUEUE_NAME,
+  CAPTURE_BATCH_JOB_NAME,
   type Capture,
   type CaptureSigningKey,
   captureSchema,
+  createCaptureConsumer,
   openCaptureBatch,
 } from "@tokenmeter/capture";
 import {
@@ -19,7 +20,7 @@ import {
   repriceMetered,
   shouldRetainCapture,
 } from "@tokenmeter/metering";
-import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from "bullmq";
+import { type ConnectionOptions, type Job, UnrecoverableError, type Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import { CaptureExpiry } from "./capture-expiry.js";
@@ -32,10 +33,6 @@ import { UsageBatcher } from "./usage-batcher.js";
  * restored it from its AOF with another lock).
  */
 const VANISHED_JOB = /^(?:Missing (?:key|lock) for job|Lock mismatch for job) (\S+)\. (?:Cmd )?(\w+)/;
-
-const LOST_LOCK = /^could not renew lock for job /;
-const CONNECTION_ERROR =
-  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTCONN|EHOSTUNREACH)$|^Connection is closed/;
 
 /** What the metering worker needs. */
 export interface MeteringWorkerOptions {
@@ -162,10 +159,10 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     throw new UnrecoverableError(`invalid capture payload: ${detail}`);
   };
 
-  // Only signed batches are metered: a job from anything else that can write to Redis is rejected and kept
-  // in the failed set. Valid captures of a batch are recorded even when others in it are invalid; the job then
-  // fails unrecoverably so the invalid ones stay visible.
-  const process = async (job: Job): Promise<void> => {
+  // A signed batch (the only job the proxy sends): a job from anything else that can write to Redis is rejected
+  // and kept in the failed set. Valid captures of a batch are recorded even when others in it are invalid; the
+  // job then fails unrecoverably so the invalid ones stay visible.
+  const meterBatch = async (job: Job): Promise<void> => {
     const batch = openCaptureBatch(job.data, options.signingKeys);
     if (!batch.ok) {
       metrics.batchesRejected.inc({ reason: batch.reason });
@@ -212,35 +209,7 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     }
   };
 
-  const worker = new Worker(CAPTURE_QUEUE_NAME, process, {
-    connection: options.connection,
-    prefix: options.prefix,
-    concurrency: options.concurrency,
-    autorun: true,
-    // A crashed worker's active jobs become "stalled" and are taken over by another worker; the unique
-    // request id makes the second attempt harmless if the first had already committed its row.
-    lockDuration: options.lockMs ?? 30_000,
-    stalledInterval: options.lockMs ?? 30_000,
-    maxStalledCount: 5,
-    // After a Redis outage BullMQ waits this long before fetching again (15 s by default): the backlog the
-    // proxies' journals re-send must start draining at once.
-    runRetryDelay: 1000,
-  });
-  let lastConnectionWarning = 0;
-  worker.on("error", (error) => {
-    // Redis away: BullMQ reports every reconnect attempt; the outage is an operator's alert, not an error per try.
-    if (CONNECTION_ERROR.test((error as NodeJS.ErrnoException).code ?? error.message)) {
-      if (Date.now() - lastConnectionWarning > 10_000)
-        logger.warn({ err: error.message }, "worker lost its Redis connection; retrying");
-      lastConnectionWarning = Date.now();
-      return;
-    }
-    // A job whose lock this worker lost (its event loop starved past WORKER_LOCK_MS) may run again elsewhere:
-    // harmless, its rows are unique by request id. Worth a warning, not an error.
-    if (LOST_LOCK.test(error.message)) {
-      logger.warn({ err: error.message }, "job lock lost; the job may run again (rows are deduplicated)");
-      return;
-    }
+  const vanishedOrError = (error: Error) => {
     const vanished = VANISHED_JOB.exec(error.message);
     if (!vanished) {
       logger.error({ err: error }, "worker error");
@@ -258,6 +227,16 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
         { jobId, command },
         "job left Redis before it was recorded (Redis restarted); the proxy's journal re-sends it",
       );
+  };
+  // The capture queue's job catalogue, one handler per job name.
+  const worker = createCaptureConsumer({
+    connection: options.connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency,
+    lockMs: options.lockMs,
+    handlers: { [CAPTURE_BATCH_JOB_NAME]: meterBatch },
+    logger,
+    onError: vanishedOrError,
   });
   worker.on("failed", (job, error) => {
     if (!(error instanceof UnrecoverableError)) metrics.captures.inc({ result: "failed" });

@@ -21,7 +21,7 @@ export function approxCaptureBytes(c: Capture): number {
 
 /** A BullMQ job ready for `addBulk`: one signed batch of captures, its job id the batch id. */
 export interface CaptureJob {
-  name: string;
+  name: typeof CAPTURE_BATCH_JOB_NAME;
   data: SignedCaptureBatch;
   opts: typeof CAPTURE_JOB_OPTIONS & { jobId: string };
 }

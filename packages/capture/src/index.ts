@@ -10,6 +10,16 @@ export {
   splitSerialisedCaptures,
 } from "./capture-batch.js";
 export {
+  type CaptureConsumerOptions,
+  type CaptureJobHandlers,
+  type CaptureProducer,
+  type CaptureQueueKeys,
+  type CaptureQueueOptions,
+  createCaptureConsumer,
+  createCaptureProducer,
+  type QueueLogger,
+} from "./capture-queue.js";
+export {
   type BodyCapture,
   bodyCaptureSchema,
   type Capture,
@@ -34,8 +44,11 @@ export {
 export {
   CAPTURE_BATCH_JOB_NAME,
   CAPTURE_JOB_OPTIONS,
+  CAPTURE_JOBS,
   CAPTURE_QUEUE_NAME,
+  type CaptureJobName,
   DEFAULT_QUEUE_PREFIX,
+  isCaptureJobName,
 } from "./queue.js";
 export {
   type RedisCommandClient,
