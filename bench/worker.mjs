@@ -8,7 +8,7 @@ import path from "node:path";
 import { prefillCaptures } from "./lib/captures.mjs";
 import { BIN, root } from "./lib/context.mjs";
 import { fmtCpu, fmtInt, log } from "./lib/format.mjs";
-import { cpuMeter, spawnChild, waitForPort } from "./lib/proc.mjs";
+import { cpuMeter, cpuSeconds, spawnChild, waitForPort } from "./lib/proc.mjs";
 import { captureQueue } from "./lib/setup.mjs";
 
 export const name = "worker";
@@ -113,9 +113,14 @@ async function workerRun(ctx, label, prefixName, rowsInTable) {
     if (performance.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 50));
     rows = await countRows();
-    if (rows > 0 && firstRowS === null) firstRowS = (performance.now() - tStart) / 1000;
+    if (rows > 0 && firstRowS === null) {
+      firstRowS = (performance.now() - tStart) / 1000;
+    }
   }
   const totalS = (performance.now() - tStart) / 1000;
+  const endCpu = cpuSeconds(worker.pid);
+  // The worker's own CPU per capture, start-up included: what a busy machine distorts least.
+  const cpuUs = endCpu !== null && rows > 0 ? (endCpu * 1e6) / rows : null;
   const [workerCpu, redisCpu] = stopCpu();
   await ctx.stopChild(worker);
   const rollup = (
@@ -144,12 +149,15 @@ async function workerRun(ctx, label, prefixName, rowsInTable) {
     failed: counts.failed ?? 0,
     workerCpu,
     redisCpu,
+    cpuUs,
+    cpuS: endCpu,
   };
   w.rollupOk = w.rollupCalls === n && w.rollupTokens === w.expectedTokens;
   log(
     `    ${w.done ? "all" : "ONLY"} ${fmtInt(rows)} rows in ${totalS.toFixed(1)} s from worker start = ${fmtInt(w.rate)} captures/s` +
       ` (ready after ${readyS?.toFixed(1) ?? "?"} s, first row ${firstRowS?.toFixed(1) ?? "?"} s; ` +
-      `${w.steadyRate ? `${fmtInt(w.steadyRate)}/s from the first row` : "-"}); cpu% worker ${fmtCpu(workerCpu).trim()}, redis ${fmtCpu(redisCpu).trim()}`,
+      `${w.steadyRate ? `${fmtInt(w.steadyRate)}/s from the first row` : "-"}); cpu% worker ${fmtCpu(workerCpu).trim()}, redis ${fmtCpu(redisCpu).trim()}` +
+      `; worker CPU ${endCpu?.toFixed(2) ?? "-"} s = ${cpuUs === null ? "-" : `${cpuUs.toFixed(0)} µs`} per capture (start-up included)`,
   );
   log(
     `    rollups: ${fmtInt(w.rollupCalls)} calls, ${fmtInt(w.rollupTokens)} tokens (expected ${fmtInt(n)} / ${fmtInt(w.expectedTokens)}) ` +
@@ -171,7 +179,8 @@ async function addService(ctx, slug) {
 const line = (w) =>
   `worker, ${w.label}: ${fmtInt(w.rows)}/${fmtInt(w.n)} captures in ${w.totalS.toFixed(1)} s from process start = ${fmtInt(w.rate)} captures/s` +
   `${w.steadyRate ? ` (${fmtInt(w.steadyRate)}/s after first row at ${w.firstRowS.toFixed(1)} s)` : ""}` +
-  `; rollups ${w.rollupOk ? "✓" : "✗"}; failed ${w.failed}; cpu% worker ${fmtCpu(w.workerCpu).trim()}`;
+  `; rollups ${w.rollupOk ? "✓" : "✗"}; failed ${w.failed}; cpu% worker ${fmtCpu(w.workerCpu).trim()}` +
+  `; ${w.cpuUs === null ? "-" : `${w.cpuUs.toFixed(0)} µs`} CPU per capture`;
 
 export function summary(r) {
   const lines = [];
