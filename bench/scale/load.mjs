@@ -15,11 +15,11 @@ import { from as copyFrom } from "pg-copy-streams";
 import { modelCatalog, zipfCdf, zipfExponent } from "./catalog.mjs";
 import { createFixtures } from "./fixtures.mjs";
 import { buildRollups } from "./rollups.mjs";
-import { COPY_COLUMNS, rowLines } from "./rows.mjs";
+import { COPY_COLUMNS, COPY_HEADER, COPY_TRAILER, encodeRows } from "./rows.mjs";
 
 export const DEFAULT_SCALE_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/tokenmeter_bench_scale";
 const DAY_MS = 86_400_000;
-const CHUNK_ROWS = 5000;
+const CHUNK_ROWS = 2000;
 
 /** Refuses what the loader must never empty: a server off loopback, a database not named for benches. */
 export function checkScaleDatabase(databaseUrl) {
@@ -51,27 +51,64 @@ async function connect(databaseUrl) {
   return client;
 }
 
-/** One COPY per stream; stream k writes rows k, k+S, k+2S… so all streams advance through time together. */
+/**
+ * One binary COPY per stream; stream k writes rows k, k+S, k+2S… so all streams advance through time together.
+ * Returns the sums of what was written (cost in 1e-10 USD units, tokens, unpriced rows) to check the table by.
+ */
 async function copyRows(databaseUrl, world, { rows, streams, seed, onProgress }) {
   let written = 0;
+  const sums = { costUnits: 0n, tokens: 0, unpriced: 0 };
   const copyOne = async (k) => {
     const client = await connect(databaseUrl);
     try {
       function* chunks() {
+        yield COPY_HEADER;
         for (let base = 0; base < rows; base += CHUNK_ROWS * streams) {
           const to = Math.min(rows, base + CHUNK_ROWS * streams);
-          yield rowLines(world, base + k, to, streams, (seed * 7919 + base * 31 + k) >>> 0);
+          const chunk = encodeRows(world, base + k, to, streams, (seed * 7919 + base * 31 + k) >>> 0);
+          sums.costUnits += chunk.costUnits;
+          sums.tokens += chunk.tokens;
+          sums.unpriced += chunk.unpriced;
+          yield chunk.buffer;
           written += Math.ceil((to - base - k) / streams);
           onProgress?.(written);
         }
+        yield COPY_TRAILER;
       }
-      const sql = `COPY usage_logs (${COPY_COLUMNS.join(", ")}) FROM STDIN`;
+      const sql = `COPY usage_logs (${COPY_COLUMNS.join(", ")}) FROM STDIN (FORMAT binary)`;
       await pipeline(Readable.from(chunks(), { objectMode: false }), client.query(copyFrom(sql)));
     } finally {
       await client.end();
     }
   };
   await Promise.all(Array.from({ length: streams }, (_, k) => copyOne(k)));
+  return sums;
+}
+
+/** The table must hold exactly what was generated: costs to the last 1e-10, tokens, unpriced rows, UUIDv7 times. */
+async function checkRows(client, sums) {
+  const { rows } = await client.query(
+    `SELECT (coalesce(sum(token_cost), 0) * 10000000000)::numeric(40, 0)::text AS cost,
+       coalesce(sum(total_tokens), 0)::bigint AS tokens, count(*) FILTER (WHERE token_cost IS NULL) AS unpriced
+     FROM usage_logs`,
+  );
+  const got = rows[0];
+  if (
+    got.cost !== sums.costUnits.toString() ||
+    Number(got.tokens) !== sums.tokens ||
+    Number(got.unpriced) !== sums.unpriced
+  )
+    throw new Error(
+      `the table does not hold what was generated: cost units ${got.cost} vs ${sums.costUnits}, tokens ${got.tokens} vs ${sums.tokens}, unpriced ${got.unpriced} vs ${sums.unpriced}`,
+    );
+  // A sample: the request id's UUIDv7 timestamp is the row's request_timestamp, to the millisecond.
+  const mismatch = await client.query(
+    `SELECT count(*) AS n FROM (SELECT request_id, request_timestamp FROM usage_logs TABLESAMPLE SYSTEM (1)) s
+     WHERE ('x' || substr(replace(request_id::text, '-', ''), 1, 12))::bit(48)::bigint
+       <> (extract(epoch FROM request_timestamp) * 1000)::bigint`,
+  );
+  if (Number(mismatch.rows[0].n) > 0)
+    throw new Error(`${mismatch.rows[0].n} sampled rows have a request id whose time is not their timestamp`);
 }
 
 /** `rebuildRollups` from @tokenmeter/db when it has one (every rollup level), else the daily and hourly levels. */
@@ -149,7 +186,7 @@ export async function loadScale(options = {}) {
 
     let nextReport = 0.1;
     const tCopy = performance.now();
-    await copyRows(opts.databaseUrl, world, {
+    const sums = await copyRows(opts.databaseUrl, world, {
       rows: opts.rows,
       streams: opts.streams,
       seed: opts.seed,
@@ -163,6 +200,8 @@ export async function loadScale(options = {}) {
       },
     });
     t = lap("copy_s", t);
+    await checkRows(client, sums);
+    t = lap("check_s", t);
 
     const range = { from: new Date(startMs), to: new Date(endMs + 1) };
     const rollups = await rebuildAllRollups(opts.databaseUrl, range);
