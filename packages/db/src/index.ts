@@ -29,4 +29,12 @@ export {
   readLedgerRows,
 } from "./ledger-corrections.js";
 export { deleteExpiredCaptures, type RetainedCapture, readRetainedCaptures } from "./retained-captures.js";
+export {
+  ROLLUP_LEVELS,
+  type RollupDimension,
+  type RollupFamily,
+  type RollupGrain,
+  type RollupLevel,
+} from "./rollup-levels.js";
+export { type RebuildResult, rebuildRollups } from "./rollup-rebuild.js";
 export { isRowDataError, type RecordUsageResult, recordUsage, type UsageRow } from "./usage-ledger.js";
