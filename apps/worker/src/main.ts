@@ -6,7 +6,7 @@ import {
   redisPersistence,
   redisPersistenceWarning,
 } from "@tokenmeter/capture";
-import { createDbClient } from "@tokenmeter/db";
+import { createDbClient, createUsageRecorder } from "@tokenmeter/db";
 import { syncBuiltinPrices } from "@tokenmeter/metering";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -31,6 +31,10 @@ const env = (() => {
 })();
 const logger = pino({ level: env.LOG_LEVEL, base: { app: "worker" } });
 const db = createDbClient({ databaseUrl: env.DATABASE_URL, poolMax: 4 });
+// The ledger INSERT is the worker's one hot statement: it goes through node-postgres directly (see usage-ledger).
+const ledger = createUsageRecorder(env.DATABASE_URL, {
+  onIdleError: (error) => logger.warn({ err: error.message }, "ledger connection lost; reconnecting"),
+});
 const metrics = createWorkerMetrics();
 
 // BullMQ workers need `maxRetriesPerRequest: null`: blocking commands wait through Redis outages.
@@ -68,6 +72,7 @@ const metering = await startMeteringWorker({
   captureRetentionDays: env.CAPTURE_RETENTION_DAYS,
   lockMs: env.WORKER_LOCK_MS,
   signingKeys: env.CAPTURE_SIGNING_KEY,
+  writeRows: (rows) => ledger.record(rows),
   logger,
   metrics,
 });
@@ -128,6 +133,7 @@ async function shutdown(signal: string): Promise<void> {
   await webhooks.close();
   await captureQueue.close();
   await connection.quit().catch(() => undefined);
+  await ledger.close();
   await db.$disconnect();
   logger.info("stopped");
   process.exit(0);

@@ -10,7 +10,9 @@ import {
   type DbClient,
   isRowDataError,
   listenForConfigChanges,
+  type RecordUsageResult,
   recordUsage,
+  type UsageRow,
 } from "@tokenmeter/db";
 import {
   decodeCaptureBodies,
@@ -58,6 +60,8 @@ export interface MeteringWorkerOptions {
   lockMs?: number;
   /** Keys whose signatures are accepted: a batch signed with none of them is rejected, never metered. */
   signingKeys: readonly CaptureSigningKey[];
+  /** Writes a batch of rows (default: `recordUsage` through Prisma); main uses `createUsageRecorder`. */
+  writeRows?: (rows: UsageRow[]) => Promise<RecordUsageResult>;
   logger: Logger;
   metrics: WorkerMetrics;
 }
@@ -102,9 +106,10 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
   const expiry = new CaptureExpiry(db, retentionDays, options.captureExpiryIntervalMs ?? 3_600_000, logger);
   expiry.start();
 
+  const writeRows = options.writeRows ?? ((rows: UsageRow[]) => recordUsage(db, rows));
   const batcher = new UsageBatcher(
     async (rows) => {
-      const result = await recordUsage(db, rows);
+      const result = await writeRows(rows);
       if (result.duplicates > 0) metrics.captures.inc({ result: "duplicate" }, result.duplicates);
       metrics.captures.inc({ result: "recorded" }, result.inserted);
       return result;

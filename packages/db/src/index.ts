@@ -37,4 +37,11 @@ export {
   type RollupLevel,
 } from "./rollup-levels.js";
 export { type RebuildResult, rebuildRollups } from "./rollup-rebuild.js";
-export { isRowDataError, type RecordUsageResult, recordUsage, type UsageRow } from "./usage-ledger.js";
+export {
+  createUsageRecorder,
+  isRowDataError,
+  type RecordUsageResult,
+  recordUsage,
+  type UsageRecorder,
+  type UsageRow,
+} from "./usage-ledger.js";

@@ -1,3 +1,4 @@
+import pg from "pg";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import {
   addOnConflict,
@@ -133,13 +134,49 @@ export interface RecordUsageResult {
  * statement. One parameterised `unnest` statement per batch: Prisma stays the database layer at raw-SQL speed.
  */
 export async function recordUsage(db: PrismaClient, rows: readonly UsageRow[]): Promise<RecordUsageResult> {
+  return recordWith((sql, params) => db.$queryRawUnsafe<{ inserted: number }[]>(sql, ...params), rows);
+}
+
+/** Records usage rows (as `recordUsage`) on a connection pool of its own. */
+export interface UsageRecorder {
+  record(rows: readonly UsageRow[]): Promise<RecordUsageResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * The metering worker's writer: the same statement as `recordUsage`, sent by node-postgres directly. At a batch
+ * of 500 rows × 30 columns per statement, Prisma's per-call query compilation and parameter serialisation cost
+ * the worker more CPU than building the rows did; the statement, its parameters and its errors are the same.
+ */
+export function createUsageRecorder(
+  databaseUrl: string,
+  options: { poolMax?: number; onIdleError?: (error: Error) => void } = {},
+): UsageRecorder {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.poolMax ?? 2,
+    connectionTimeoutMillis: 5000,
+  });
+  // An idle connection lost (PostgreSQL restarted) must not end the process; the next batch reconnects.
+  pool.on("error", (error) => options.onIdleError?.(error));
+  return {
+    record: (rows) =>
+      recordWith(async (sql, params) => (await pool.query<{ inserted: number }>(sql, params)).rows, rows),
+    close: () => pool.end(),
+  };
+}
+
+async function recordWith(
+  run: (sql: string, params: unknown[]) => Promise<{ inserted: number }[]>,
+  rows: readonly UsageRow[],
+): Promise<RecordUsageResult> {
   if (rows.length === 0) return { inserted: 0, duplicates: 0 };
   const unique = new Map<string, UsageRow>();
   for (const row of rows) if (!unique.has(row.requestId)) unique.set(row.requestId, row);
   // Sorted, so concurrent batches holding the same ids take the unique-index locks in the same order.
   const batch = [...unique.values()].sort((a, b) => (a.requestId < b.requestId ? -1 : 1));
   const params = [...COLUMNS.map(([, , read]) => batch.map(read)), batch.map(readCapture)];
-  const result = await db.$queryRawUnsafe<{ inserted: number }[]>(INSERT_SQL, ...params);
+  const result = await run(INSERT_SQL, params);
   const inserted = Number(result[0]?.inserted ?? 0);
   return { inserted, duplicates: rows.length - inserted };
 }

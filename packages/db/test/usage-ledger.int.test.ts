@@ -1,8 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createDbClient, type DbClient, recordUsage, type UsageRow } from "../src/index.js";
+import {
+  createDbClient,
+  createUsageRecorder,
+  type DbClient,
+  isRowDataError,
+  recordUsage,
+  type UsageRecorder,
+  type UsageRow,
+} from "../src/index.js";
 
 let db: DbClient;
+let recorder: UsageRecorder;
 let buyerId: number;
 const serviceId = 900_000 + Math.floor(Math.random() * 90_000);
 
@@ -43,10 +52,12 @@ function row(overrides: Partial<UsageRow> = {}): UsageRow {
 
 beforeAll(async () => {
   db = createDbClient({ databaseUrl: inject("databaseUrl") });
+  recorder = createUsageRecorder(inject("databaseUrl"), { poolMax: 1 });
   const buyer = await db.buyer.create({ data: { name: "ledger-test" } });
   buyerId = Number(buyer.id);
 });
 afterAll(async () => {
+  await recorder.close();
   await db.$disconnect();
 });
 
@@ -207,5 +218,49 @@ describe("bad input", () => {
     expect((await recordUsage(db, [r])).inserted).toBe(1);
     const stored = await db.usageLog.findUnique({ where: { requestId: r.requestId } });
     expect(stored?.modelName).toBe("gpt-4ox");
+  });
+});
+
+describe("createUsageRecorder (node-postgres)", () => {
+  it("stores exactly what recordUsage stores, and the two see each other's request ids", async () => {
+    const tricky = row({
+      path: '/v1/"quoted"\\back{brace},comma ünï',
+      modelName: "gpt-4o\u0000-mini",
+      tokenCost: "0.0000012345",
+      modelPriceId: 12_345_678_901n,
+      ttfbMs: null,
+      upstreamRequestId: null,
+      streamed: true,
+      upstreamReached: false,
+      errorCode: "client_aborted",
+      usageSource: "none",
+      retainedCapture: Buffer.from([0, 1, 2, 255]),
+    });
+    const twin = row({ ...tricky, requestId: randomUUID() });
+    expect(await recorder.record([tricky])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await recordUsage(db, [twin])).toEqual({ inserted: 1, duplicates: 0 });
+    const [a, b] = await Promise.all(
+      [tricky, twin].map((r) => db.usageLog.findUnique({ where: { requestId: r.requestId } })),
+    );
+    const { id: _a, requestId: _ra, createdAt: _ca, ...viaPg } = a!;
+    const { id: _b, requestId: _rb, createdAt: _cb, ...viaPrisma } = b!;
+    expect(viaPg).toEqual(viaPrisma);
+    expect(viaPg.path).toBe(tricky.path);
+    expect(viaPg.modelName).toBe("gpt-4o-mini");
+    expect(viaPg.tokenCost?.toString()).toBe("0.0000012345");
+    const kept = await db.usageCapture.findUnique({ where: { requestId: tricky.requestId } });
+    expect(Buffer.from(kept!.capture)).toEqual(Buffer.from([0, 1, 2, 255]));
+    // Replays are skipped whichever writer sees them.
+    expect(await recordUsage(db, [tricky])).toEqual({ inserted: 0, duplicates: 1 });
+    expect(await recorder.record([twin, twin])).toEqual({ inserted: 0, duplicates: 2 });
+  });
+
+  it("fails a row PostgreSQL cannot store with an error classified as the row's", async () => {
+    const error = await recorder.record([row({ latencyMs: 2 ** 31 })]).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).not.toBeNull();
+    expect(isRowDataError(error)).toBe(true);
   });
 });
