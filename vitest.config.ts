@@ -25,6 +25,7 @@ export default defineConfig({
       project("@tokenmeter/keys", "packages/keys"),
       project("@tokenmeter/alerts", "packages/alerts"),
       project("@tokenmeter/secrets", "packages/secrets"),
+      project("@tokenmeter/runtime", "packages/runtime"),
       project("@tokenmeter/fake-upstream", "packages/fake-upstream"),
       project("@tokenmeter/proxy", "apps/proxy"),
       project("@tokenmeter/worker", "apps/worker"),

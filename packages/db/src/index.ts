@@ -1,3 +1,4 @@
+export { type BuyerKeyRecord, findBuyerKey } from "./api-keys.js";
 export { createDbClient, type DbClient, type DbClientOptions } from "./client.js";
 export {
   CONFIG_CHANNEL,
@@ -15,6 +16,7 @@ export {
   prepareDatabase,
   runPrismaCli,
 } from "./database-admin.js";
+export { classifyDbError, type DbErrorCode } from "./errors.js";
 export { Prisma } from "./generated/prisma/client.js";
 export {
   applyLedgerCorrections,
