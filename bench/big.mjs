@@ -1,36 +1,52 @@
 // Phase "big": 5 MB answers at 64 concurrent connections, directly, through the bare node:http pipe and through
-// tokenmeter's proxy (metering on, no worker): bytes per second, and the proxy's peak resident memory (VmHWM
-// from /proc, the kernel's own high-water mark of the process, so no sample can miss the peak).
-import { BIN } from "./lib/context.mjs";
+// tokenmeter's proxy (metering on, no worker): MiB/s received by a Node client (node:http in the bench process),
+// and the proxy's peak resident memory (VmHWM from /proc, the kernel's own high-water mark of the process, so no
+// sample can miss the peak).
+import { BIN, REQUEST_BODY } from "./lib/context.mjs";
 import { fmtInt, fmtMiB, log, pct } from "./lib/format.mjs";
-import { memoryOf } from "./lib/proc.mjs";
+import { bulkDownload } from "./lib/latency.mjs";
+import { cpuMeter, memoryOf } from "./lib/proc.mjs";
 import { captureQueue, settledJobCounts, totalJobs } from "./lib/setup.mjs";
 
 export const name = "big";
 
-const mbps = (r) => (r.bytes ?? 0) / r.seconds / 1048576;
+const mbps = (r) => r.mibPerS;
+
+/** One target: warm-up, then the measured download with the CPU of `watch` sampled over it. */
+async function measureBig(ctx, label, url, watch) {
+  const { cfg } = ctx;
+  const opts = { connections: cfg.connections, headers: ctx.headers, body: REQUEST_BODY };
+  if (cfg.warmupS > 0) await bulkDownload(url, { ...opts, durationS: cfg.warmupS });
+  const live = watch.filter((w) => w.pid);
+  const stop = cpuMeter(live.map((w) => w.pid));
+  const r = await bulkDownload(url, { ...opts, durationS: cfg.bigDurationS });
+  r.cpu = Object.fromEntries(stop().map((v, i) => [live[i].name, v]));
+  log(
+    `  ${label.padEnd(34)} ${r.mibPerS.toFixed(0).padStart(6)} MiB/s  ${fmtInt(r.responses)} answers` +
+      `   cpu% ${Object.entries(r.cpu)
+        .map(([n, v]) => `${n} ${v === null ? "-" : Math.round(v)}`)
+        .join(", ")}`,
+  );
+  return r;
+}
 
 export async function run(ctx) {
   const { cfg } = ctx;
   const bytes = cfg.bigBytes;
   const path = `/bench/big?bytes=${bytes}`;
-  const durationS = cfg.bigDurationS;
   log(
-    `  POST ${path}: ${fmtInt(bytes)} B JSON answers, ${cfg.connections} connections, ${cfg.warmupS} s warm-up + ${durationS} s each`,
+    `  POST ${path}: ${fmtInt(bytes)} B JSON answers, ${cfg.connections} connections, ${cfg.warmupS} s warm-up + ${cfg.bigDurationS} s each`,
   );
   const upstreamW = { name: "upstream", pid: ctx.upstream.record.pid };
-  const opts = { durationS };
   const r = { bytes };
 
-  r.a = await ctx.measure("(a) upstream direct, 5 MB", `${ctx.upstream.url}${path}`, [upstreamW], opts);
+  r.a = await measureBig(ctx, "(a) upstream direct", `${ctx.upstream.url}${path}`, [upstreamW]);
 
   const bare = await ctx.startNode("bare-proxy", BIN.bare, [ctx.upstream.url, "0"], {});
-  r.b = await ctx.measure(
-    "(b) bare node:http proxy, 5 MB",
-    `${bare.url}${path}`,
-    [{ name: "bare", pid: bare.record.pid }, upstreamW],
-    opts,
-  );
+  r.b = await measureBig(ctx, "(b) bare node:http proxy", `${bare.url}${path}`, [
+    { name: "bare", pid: bare.record.pid },
+    upstreamW,
+  ]);
   r.bareHwm = memoryOf(bare.record.pid)?.hwm ?? null;
   await ctx.stopChild(bare.record);
 
@@ -38,17 +54,15 @@ export async function run(ctx) {
   const proxy = await ctx.startProxy(prefix);
   const queue = captureQueue(cfg.redisUrl, prefix);
   ctx.queues.push(queue);
+  await ctx.sanityCheck("tokenmeter proxy (big)", `${proxy.url}/${ctx.slug}/bench`);
   const idleRss = memoryOf(proxy.record.pid)?.rss ?? null;
-  r.c = await ctx.measure(
-    "(c) tokenmeter proxy, 5 MB",
-    `${proxy.url}/${ctx.slug}${path}`,
-    [{ name: "proxy", pid: proxy.record.pid }, upstreamW, { name: "redis", pid: ctx.redisPid }],
-    opts,
-  );
-  const mem = memoryOf(proxy.record.pid);
-  r.proxyHwm = mem?.hwm ?? null;
+  r.c = await measureBig(ctx, "(c) tokenmeter proxy, metering on", `${proxy.url}/${ctx.slug}${path}`, [
+    { name: "proxy", pid: proxy.record.pid },
+    upstreamW,
+    { name: "redis", pid: ctx.redisPid },
+  ]);
+  r.proxyHwm = memoryOf(proxy.record.pid)?.hwm ?? null;
   r.proxyIdleRss = idleRss;
-  const completed = r.c.warmupRequests + r.c.requests;
   const counts = await settledJobCounts(queue.queue);
   r.batchJobs = totalJobs(counts);
   await ctx.stopChild(proxy.record);
@@ -56,9 +70,8 @@ export async function run(ctx) {
 
   r.ratio = mbps(r.c) / mbps(r.b);
   log(
-    `  throughput MiB/s: direct ${mbps(r.a).toFixed(0)}, bare ${mbps(r.b).toFixed(0)}, tokenmeter ${mbps(r.c).toFixed(0)} ` +
-      `(${pct(r.ratio)} of bare); peak RSS: tokenmeter ${r.proxyHwm ? fmtMiB(r.proxyHwm) : "?"} (idle ${idleRss ? fmtMiB(idleRss) : "?"}), ` +
-      `bare ${r.bareHwm ? fmtMiB(r.bareHwm) : "?"}; ${fmtInt(completed)} calls metered in ${fmtInt(r.batchJobs)} batch jobs`,
+    `  tokenmeter ${pct(r.ratio)} of the bare pipe; peak RSS: tokenmeter ${r.proxyHwm ? fmtMiB(r.proxyHwm) : "?"} (idle ${idleRss ? fmtMiB(idleRss) : "?"}), ` +
+      `bare ${r.bareHwm ? fmtMiB(r.bareHwm) : "?"}; captures in ${fmtInt(r.batchJobs)} batch jobs`,
   );
   return r;
 }

@@ -155,7 +155,7 @@ export class BenchContext {
     return { record, port, url: `http://127.0.0.1:${port}` };
   }
 
-  /** The proxy on a queue prefix, with the bench's extra node flags. */
+  /** The proxy (one process unless `extra` says otherwise) on a queue prefix, with the bench's extra node flags. */
   startProxy(queuePrefix, extra = {}, opts = {}) {
     return this.startNode(
       "proxy",
@@ -163,6 +163,8 @@ export class BenchContext {
       [],
       this.appEnv(queuePrefix, {
         PROXY_PORT: "0",
+        // One process unless a phase asks for more (phase "cluster"): the figures are per process.
+        PROXY_WORKERS: "1",
         JOURNAL_DIR: path.join(this.tmpDir, `journal-${queuePrefix.replace(/\W/g, "")}-${Date.now()}`),
         ...extra,
       }),
@@ -176,8 +178,15 @@ export class BenchContext {
 
   /** One request must answer 200 with a chat.completion body before a target is loaded. */
   async sanityCheck(label, url) {
-    const res = await fetch(url, { method: "POST", headers: this.headers, body: REQUEST_BODY });
-    const text = await res.text();
+    let res;
+    let text;
+    // A proxy just started may answer 503 (its key lookup could not reach PostgreSQL yet): retry, as a client would.
+    for (let attempt = 0; ; attempt++) {
+      res = await fetch(url, { method: "POST", headers: this.headers, body: REQUEST_BODY });
+      text = await res.text();
+      if (res.status !== 503 || attempt >= 20) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     let ok = res.status === 200;
     try {
       ok &&= JSON.parse(text).object === "chat.completion";
