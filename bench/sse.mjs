@@ -39,6 +39,7 @@ export async function run(ctx) {
   const { cfg } = ctx;
   const prefix = ctx.prefix("sse");
   const proxy = await ctx.startProxy(prefix);
+  await ctx.sanityCheck("tokenmeter proxy (sse)", `${proxy.url}/${ctx.slug}/bench`);
   const rounds = 4;
   const n = Math.max(10, Math.round(cfg.sseSamples / rounds));
   log(`  ${n * rounds} sequential streamed calls per format and target (${rounds} alternating rounds)`);
