@@ -69,7 +69,7 @@ function wrkScript({ method, headers, body }) {
 }
 
 /**
- * Runs one load test and returns { tool, requests, seconds, rps, p50Ms, p90Ms, p99Ms, socketErrors, non2xx,
+ * Runs one load test and returns { tool, requests, bytes (received), seconds, rps, p50Ms, p90Ms, p99Ms, socketErrors, non2xx,
  * cpu, machineCpu }. `cpu` holds the CPU % (100 = one core) of the load generator and of `watchPids` over the
  * middle of the run; `machineCpu` the whole machine's (other people's processes included).
  */
@@ -136,6 +136,7 @@ export async function runLoad(tool, opts) {
     return {
       tool: "wrk",
       requests: r.requests,
+      bytes: r.bytes,
       seconds,
       rps: r.requests / seconds,
       p50Ms: r.p50_us / 1000,
@@ -157,6 +158,7 @@ export async function runLoad(tool, opts) {
   return {
     tool: "autocannon",
     requests,
+    bytes: r.throughput?.total ?? null,
     seconds: r.duration,
     rps: requests / r.duration,
     p50Ms: r.latency.p50,

@@ -106,9 +106,12 @@ export function waitForPort(record, timeoutMs = 30_000) {
     };
     for (const line of record.lines) onLine(line);
     record.watchers.add(onLine);
+    // A node:cluster primary listens itself (round-robin) or leaves it to its workers (reusePort).
     const poll = setInterval(() => {
-      const ports = procListeningPorts(record.pid);
-      if (ports.length > 0) finish(null, ports[0]);
+      for (const pid of [record.pid, ...childPids(record.pid)]) {
+        const ports = procListeningPorts(pid);
+        if (ports.length > 0) return finish(null, ports[0]);
+      }
     }, 100);
     const timer = setTimeout(
       () =>
@@ -197,4 +200,29 @@ export function machineMeter(cores) {
     if (!before || !after || after.total === before.total) return null;
     return 100 * cores * (1 - (after.idle - before.idle) / (after.total - before.total));
   };
+}
+
+/** A process's memory from /proc/<pid>/status, in bytes: { rss (VmRSS), hwm (VmHWM, its peak RSS) }, or null. */
+export function memoryOf(pid) {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+    return { rss: kb("VmRSS") * 1024, hwm: kb("VmHWM") * 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** The pids of a process's children (direct ones), from /proc/<pid>/task/<pid>/children. */
+export function childPids(pid) {
+  try {
+    return fs
+      .readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
 }

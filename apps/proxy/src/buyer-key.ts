@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { bearerToken } from "@tokenmeter/keys";
 
 /** Headers that may carry the buyer's marketplace key; all are removed before forwarding. */
 export const BUYER_KEY_HEADERS = ["authorization", "x-api-key", "x-goog-api-key"] as const;
@@ -8,11 +9,8 @@ export const BUYER_KEY_HEADERS = ["authorization", "x-api-key", "x-goog-api-key"
  * so official SDKs work unchanged.
  */
 export function extractBuyerKey(headers: IncomingHttpHeaders, queryKey: string | null): string | null {
-  const auth = headers.authorization;
-  if (auth) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (m?.[1]) return m[1];
-  }
+  const bearer = bearerToken(headers.authorization);
+  if (bearer) return bearer;
   const apiKey = headers["x-api-key"];
   if (typeof apiKey === "string" && apiKey) return apiKey.trim();
   const goog = headers["x-goog-api-key"];

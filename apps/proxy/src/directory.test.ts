@@ -1,8 +1,9 @@
 import { generateApiKey } from "@tokenmeter/keys";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Directory, type DirectorySource, DirectoryUnavailableError, type KeyInfo } from "./directory.js";
 
 const NO_LIMITS = { rateLimitPerMinute: null, maxConcurrentRequests: null };
+const INFO: KeyInfo = { keyId: 1, buyerId: 2, ...NO_LIMITS };
 
 // The cache policy alone, over an in-memory source (the database-backed source is exercised end to end).
 function source(keys: Map<string, KeyInfo>) {
@@ -20,16 +21,24 @@ function source(keys: Map<string, KeyInfo>) {
   return { src, state };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// TTLs are driven by fake timers: exact, and no test waits for real time to pass.
+beforeEach(() => {
+  vi.useFakeTimers();
+  // lru-cache reads a start time of 0 as "no TTL"; the faked performance.now() starts at 0.
+  vi.advanceTimersByTime(1000);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("Directory", () => {
   it("answers fresh entries from memory and refuses malformed keys without a lookup", async () => {
     const k = generateApiKey();
-    const { src, state } = source(new Map([[k.hash, { keyId: 1, buyerId: 2, ...NO_LIMITS }]]));
+    const { src, state } = source(new Map([[k.hash, INFO]]));
     const dir = new Directory(src, 10_000);
     expect(dir.peekKey(k.key)).toBeUndefined();
-    expect(await dir.key(k.key)).toEqual({ keyId: 1, buyerId: 2, ...NO_LIMITS });
-    expect(dir.peekKey(k.key)).toEqual({ keyId: 1, buyerId: 2, ...NO_LIMITS });
+    expect(await dir.key(k.key)).toEqual(INFO);
+    expect(dir.peekKey(k.key)).toEqual(INFO);
     expect(dir.peekKey("sk-not-ours")).toBeNull();
     expect(state.calls).toBe(1);
   });
@@ -40,72 +49,99 @@ describe("Directory", () => {
     const k = generateApiKey().key;
     expect(await dir.key(k)).toBeNull();
     expect(dir.peekKey(k)).toBeNull();
+    expect(await dir.key(k)).toBeNull();
     expect(state.calls).toBe(1);
   });
 
   it("shares one lookup between concurrent misses", async () => {
     const k = generateApiKey();
-    const { src, state } = source(new Map([[k.hash, { keyId: 1, buyerId: 2, ...NO_LIMITS }]]));
+    const { src, state } = source(new Map([[k.hash, INFO]]));
     const dir = new Directory(src, 10_000);
-    await Promise.all(Array.from({ length: 20 }, () => dir.key(k.key)));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => dir.key(k.key)));
+    expect(answers.every((a) => a?.keyId === 1)).toBe(true);
     expect(state.calls).toBe(1);
   });
 
-  it("sees a revocation once the TTL has passed", async () => {
+  it("sees a revocation once the TTL has passed, not before", async () => {
     const k = generateApiKey();
-    const keys = new Map([[k.hash, { keyId: 1, buyerId: 2, ...NO_LIMITS }]]);
+    const keys = new Map([[k.hash, INFO]]);
     const { src } = source(keys);
     const dir = new Directory(src, 100);
     expect(await dir.key(k.key)).not.toBeNull();
     keys.delete(k.hash);
-    await sleep(120);
+    await vi.advanceTimersByTimeAsync(40);
+    expect(await dir.key(k.key)).toEqual(INFO);
+    await vi.advanceTimersByTimeAsync(61);
     expect(dir.peekKey(k.key)).toBeUndefined();
     expect(await dir.key(k.key)).toBeNull();
+    expect(dir.peekKey(k.key)).toBeNull();
   });
 
   it("keeps serving a known key while the database is down, retrying at most once a second", async () => {
     const k = generateApiKey();
-    const { src, state } = source(new Map([[k.hash, { keyId: 1, buyerId: 2, ...NO_LIMITS }]]));
+    const { src, state } = source(new Map([[k.hash, INFO]]));
     const dir = new Directory(src, 100);
     await dir.key(k.key);
     state.down = true;
-    await sleep(120);
-    expect(await dir.key(k.key)).toEqual({ keyId: 1, buyerId: 2, ...NO_LIMITS });
+    await vi.advanceTimersByTimeAsync(101);
+    expect(await dir.key(k.key)).toEqual(INFO);
     const callsAfterFailure = state.calls;
     for (let i = 0; i < 50; i++) {
-      expect(dir.peekKey(k.key)).toEqual({ keyId: 1, buyerId: 2, ...NO_LIMITS });
-      expect(await dir.key(k.key)).toEqual({ keyId: 1, buyerId: 2, ...NO_LIMITS });
+      expect(dir.peekKey(k.key)).toEqual(INFO);
+      expect(await dir.key(k.key)).toEqual(INFO);
     }
-    await sleep(10);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(await dir.key(k.key)).toEqual(INFO);
     expect(state.calls).toBe(callsAfterFailure);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(await dir.key(k.key)).toEqual(INFO);
+    expect(state.calls).toBe(callsAfterFailure + 1);
   });
 
   it("refuses an unknown key with DirectoryUnavailableError while the database is down", async () => {
     const { src, state } = source(new Map());
     state.down = true;
     const dir = new Directory(src, 100);
-    await expect(dir.key(generateApiKey().key)).rejects.toBeInstanceOf(DirectoryUnavailableError);
+    const error = await dir.key(generateApiKey().key).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DirectoryUnavailableError);
+    expect(error).toMatchObject({ code: "unavailable", retryable: true });
   });
 
-  it("keeps real keys when a flood of made-up keys fills the cache", async () => {
+  it("gives up on a lookup PostgreSQL does not answer within 2 s", async () => {
+    const dir = new Directory(
+      { findKey: () => new Promise(() => {}), findService: async () => null },
+      10_000,
+    );
+    const pending = dir.key(generateApiKey().key).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(await pending).toBeInstanceOf(DirectoryUnavailableError);
+  });
+
+  it("keeps real keys when a flood of made-up keys overflows the cache", async () => {
     const real = generateApiKey();
-    const { src } = source(new Map([[real.hash, { keyId: 1, buyerId: 2, ...NO_LIMITS }]]));
-    const dir = new Directory(src, 60_000, 1000);
+    const { src } = source(new Map([[real.hash, INFO]]));
+    const dir = new Directory(src, 60_000, 100);
     await dir.key(real.key);
-    for (let i = 0; i < 500; i++) await dir.key(generateApiKey().key);
-    expect(dir.peekKey(real.key)).toEqual({ keyId: 1, buyerId: 2, ...NO_LIMITS });
+    // Three times the whole cache, one after the other and then all at once (lookups in flight hold room too).
+    for (let i = 0; i < 150; i++) expect(await dir.key(generateApiKey().key)).toBeNull();
+    await Promise.all(Array.from({ length: 150 }, () => dir.key(generateApiKey().key)));
+    expect(dir.peekKey(real.key)).toEqual(INFO);
   });
 
   it("refreshes a half-stale entry in the background without making the caller wait", async () => {
     const k = generateApiKey();
-    const { src, state } = source(new Map([[k.hash, { keyId: 1, buyerId: 2, ...NO_LIMITS }]]));
+    const { src, state } = source(new Map([[k.hash, INFO]]));
     const dir = new Directory(src, 200);
     await dir.key(k.key);
-    await sleep(120);
-    expect(dir.peekKey(k.key)).toEqual({ keyId: 1, buyerId: 2, ...NO_LIMITS });
-    await sleep(10);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(dir.peekKey(k.key)).toEqual(INFO);
+    expect(state.calls).toBe(1);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(dir.peekKey(k.key)).toEqual(INFO);
+    await vi.advanceTimersByTimeAsync(0);
     expect(state.calls).toBe(2);
-    await sleep(100);
-    expect(dir.peekKey(k.key)).toEqual({ keyId: 1, buyerId: 2, ...NO_LIMITS });
+    // The refresh restarted the TTL: still fresh past the first entry's expiry.
+    await vi.advanceTimersByTimeAsync(120);
+    expect(dir.peekKey(k.key)).toEqual(INFO);
   });
 });

@@ -1,33 +1,31 @@
 import os from "node:os";
 import path from "node:path";
 import { DEFAULT_QUEUE_PREFIX, signingKeysEnvSchema } from "@tokenmeter/capture";
+import { type EnvSource, envVar, parseEnv, unsetIfEmpty } from "@tokenmeter/runtime";
 import { secretsKeyringEnvSchema } from "@tokenmeter/secrets";
 import { z } from "zod";
 
-const emptyAsUnset = (v: unknown) => (v === "" ? undefined : v);
-const int = (fallback: number, min = 0) =>
-  z.preprocess(emptyAsUnset, z.coerce.number().int().min(min).default(fallback));
+const int = (fallback: number, min = 0) => envVar.int(fallback, min);
 
 const schema = z.object({
-  DATABASE_URL: z.preprocess(
-    emptyAsUnset,
-    z.url().default("postgresql://postgres@127.0.0.1:5432/tokenmeter"),
-  ),
-  REDIS_URL: z.preprocess(emptyAsUnset, z.url().default("redis://127.0.0.1:6379")),
-  PROXY_PORT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(65535).default(8080)),
-  HOST: z.preprocess(emptyAsUnset, z.string().default("0.0.0.0")),
+  DATABASE_URL: envVar.url("postgresql://postgres@127.0.0.1:5432/tokenmeter", ["postgresql:", "postgres:"]),
+  REDIS_URL: envVar.url("redis://127.0.0.1:6379", ["redis:", "rediss:"]),
+  PROXY_PORT: envVar.port(8080),
+  HOST: envVar.string("0.0.0.0"),
+  /**
+   * Processes serving the one port (node:cluster: a primary supervises them). Each has its own capture buffer
+   * and journal slot. Default: one per CPU; 1 runs a single process without a primary, as before.
+   */
+  PROXY_WORKERS: envVar.int(os.availableParallelism(), 1, 256),
   /**
    * Secret(s) the proxy signs capture batches with (HMAC-SHA256), comma-separated, the first one signing; the
    * worker must list the same. No default: it is a secret (`npm start` generates one for development).
    */
-  CAPTURE_SIGNING_KEY: z.preprocess(emptyAsUnset, signingKeysEnvSchema),
+  CAPTURE_SIGNING_KEY: unsetIfEmpty(signingKeysEnvSchema),
   /** Opens sellers' sealed upstream headers: the control plane's SECRETS_KEY (32-byte base64 keys, comma-separated). */
-  SECRETS_KEY: z.preprocess(emptyAsUnset, secretsKeyringEnvSchema),
-  QUEUE_PREFIX: z.preprocess(emptyAsUnset, z.string().min(1).default(DEFAULT_QUEUE_PREFIX)),
-  LOG_LEVEL: z.preprocess(
-    emptyAsUnset,
-    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  ),
+  SECRETS_KEY: unsetIfEmpty(secretsKeyringEnvSchema),
+  QUEUE_PREFIX: envVar.string(DEFAULT_QUEUE_PREFIX),
+  LOG_LEVEL: envVar.logLevel(),
   /** Largest request body accepted (413 above it). */
   MAX_REQUEST_BYTES: int(32 * 1024 * 1024, 1),
   /** Bytes kept from the head, and again from the tail, of each body. */
@@ -41,7 +39,7 @@ const schema = z.object({
   /** How long a key or service lookup is trusted. Revocation takes effect within this time. */
   KEY_CACHE_TTL_MS: int(15_000, 0),
   /** The capture journal's root; each proxy process owns a `proxy-<n>` directory in it. `SPOOL_DIR` is an alias. */
-  JOURNAL_DIR: z.preprocess(emptyAsUnset, z.string().default(path.join(os.tmpdir(), "tokenmeter-journal"))),
+  JOURNAL_DIR: envVar.string(path.join(os.tmpdir(), "tokenmeter-journal")),
   /** Journal bound; past it captures are sent from memory only, and dropped (counted) while Redis is down. */
   JOURNAL_MAX_BYTES: int(4 * 1024 * 1024 * 1024, 1024),
   /** 0: no fsync (a kill loses nothing; a machine crash may lose what the kernel had not written). Else fsync every N ms. */
@@ -62,17 +60,12 @@ const schema = z.object({
 /** The proxy's configuration. */
 export type ProxyEnv = Readonly<z.infer<typeof schema>>;
 
-/** Parses the proxy's environment once; throws a message naming each bad variable. */
-export function parseProxyEnv(source: Record<string, string | undefined> = process.env): ProxyEnv {
+/** Parses the proxy's environment once into a frozen object; throws one error naming each bad variable. */
+export function parseProxyEnv(source: EnvSource = process.env): ProxyEnv {
   // The journal replaced the disk spool: its settings are still honoured.
-  const parsed = schema.safeParse({
+  return parseEnv("proxy", schema, {
     ...source,
     JOURNAL_DIR: source.JOURNAL_DIR || source.SPOOL_DIR,
     JOURNAL_MAX_BYTES: source.JOURNAL_MAX_BYTES || source.SPOOL_MAX_BYTES,
   });
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid proxy configuration:\n${lines.join("\n")}`);
-  }
-  return Object.freeze(parsed.data);
 }

@@ -67,16 +67,21 @@ function moveFiles(from: string, to: string, filter: (name: string) => boolean):
 }
 
 /**
- * Claims the first free `proxy-<n>` directory under `root` (creating it, private to this user), moves into it
- * what an earlier spool left at the top of `root`, and adopts the segments of every other slot whose owner is
- * dead, so no journal is orphaned when a host runs fewer proxy processes than before.
+ * Claims the `proxy-<preferred>` directory under `root` when it is free, else the first free `proxy-<n>`
+ * (creating it, private to this user), moves into it what an earlier spool left at the top of `root`, and adopts
+ * the segments of every other slot whose owner is dead, so no journal is orphaned when a host runs fewer proxy
+ * processes than before. A worker of a clustered proxy prefers its own index: restarted after a crash, it finds
+ * and replays the segments it left.
  */
-export function claimJournalSlot(root: string): JournalSlot & { adopted: number } {
+export function claimJournalSlot(root: string, preferred?: number): JournalSlot & { adopted: number } {
   // Captures hold prompts and answers: the journal is private to the proxy's user.
   fs.mkdirSync(root, { recursive: true, mode: 0o700 });
   fs.chmodSync(root, 0o700);
-  let n = 0;
-  while (!tryLock(path.join(root, `${SLOT_PREFIX}${n}.lock`))) n += 1;
+  let n = preferred ?? 0;
+  if (preferred === undefined || !tryLock(path.join(root, `${SLOT_PREFIX}${n}.lock`))) {
+    n = 0;
+    while (!tryLock(path.join(root, `${SLOT_PREFIX}${n}.lock`))) n += 1;
+  }
   const name = `${SLOT_PREFIX}${n}`;
   const dir = path.join(root, name);
   const lock = path.join(root, `${name}.lock`);

@@ -1,31 +1,35 @@
+import cluster from "node:cluster";
+import { installShutdown, loadEnv } from "@tokenmeter/runtime";
 import { pino } from "pino";
+import { runProxyPrimary, workerIndex } from "./cluster-primary.js";
 import { parseProxyEnv } from "./env.js";
 import { startProxyApp } from "./proxy-app.js";
 
-const env = (() => {
-  try {
-    return parseProxyEnv();
-  } catch (error) {
-    // A bad configuration is a message for a person, not a stack trace.
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exit(1);
-  }
-})();
-const logger = pino({ level: env.LOG_LEVEL, base: { app: "proxy" } });
-const proxy = await startProxyApp(env, logger);
-logger.info(
-  { port: proxy.port, url: `http://127.0.0.1:${proxy.port}`, journal: proxy.slot.dir },
-  "listening",
-);
+const env = loadEnv(() => parseProxyEnv());
+const index = workerIndex();
+const logger = pino({
+  level: env.LOG_LEVEL,
+  base: index === undefined ? { app: "proxy" } : { app: "proxy", worker: index },
+});
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, "shutting down: draining connections and captures");
-  await proxy.close();
-  logger.info("stopped");
-  process.exit(0);
+if (cluster.isPrimary && env.PROXY_WORKERS > 1) {
+  runProxyPrimary(env.PROXY_WORKERS, logger);
+} else {
+  const proxy = await startProxyApp(env, logger, { workerIndex: index });
+  logger.info(
+    { port: proxy.port, url: `http://127.0.0.1:${proxy.port}`, journal: proxy.slot.dir },
+    "listening",
+  );
+  const shutdown = installShutdown({
+    logger,
+    message: "shutting down: draining connections and captures",
+    // Under the primary only its SIGTERM counts (see runProxyPrimary); Ctrl-C's SIGINT to the group is ignored.
+    signals: index === undefined ? ["SIGINT", "SIGTERM"] : ["SIGTERM"],
+    closers: [{ name: "proxy", close: () => proxy.close(), timeoutMs: 30_000 }],
+  });
+  if (index !== undefined) {
+    process.on("SIGINT", () => undefined);
+    // The primary is gone (killed): nobody would restart or stop this worker, so it stops itself.
+    process.on("disconnect", () => void shutdown("primary gone"));
+  }
 }
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));

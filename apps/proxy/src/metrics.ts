@@ -6,7 +6,10 @@ export function createProxyMetrics() {
   collectDefaultMetrics({ register: registry, prefix: "tokenmeter_proxy_" });
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Counter<L>({ name, help, labelNames, registers: [registry] });
-  const gauge = (name: string, help: string) => new Gauge({ name, help, registers: [registry] });
+  // With PROXY_WORKERS > 1 the primary adds the workers' registries up (AggregatorRegistry): a gauge says how
+  // its values combine; counters and histograms add up.
+  const gauge = (name: string, help: string, aggregator: "sum" | "min" | "max" = "sum") =>
+    new Gauge({ name, help, registers: [registry], aggregator });
   const requests = counter("tokenmeter_proxy_requests_total", "Requests by outcome class and status", [
     "outcome",
     "status",
@@ -83,6 +86,7 @@ export function createProxyMetrics() {
     journalOldestUnacked: gauge(
       "tokenmeter_proxy_journal_oldest_unacked_seconds",
       "Age of the oldest journal segment still holding unrecorded captures",
+      "max",
     ),
     journalForeignFiles: gauge(
       "tokenmeter_proxy_journal_foreign_files",
@@ -91,6 +95,7 @@ export function createProxyMetrics() {
     redisPersistent: gauge(
       "tokenmeter_proxy_redis_persistent",
       "1 when the queue's Redis runs with appendonly yes, 0 when it does not or cannot tell",
+      "min",
     ),
     enqueueSeconds: new Histogram({
       name: "tokenmeter_proxy_enqueue_seconds",
@@ -98,8 +103,29 @@ export function createProxyMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
-    redisUp: gauge("tokenmeter_proxy_redis_up", "1 when the queue's Redis connection is ready"),
+    redisUp: gauge("tokenmeter_proxy_redis_up", "1 when the queue's Redis connection is ready", "min"),
   };
 }
 
 export type ProxyMetrics = ReturnType<typeof createProxyMetrics>;
+
+/** The journal's figures a scrape reports, as `CaptureSink.stats()` gives them. */
+export interface JournalFigures {
+  segments: number;
+  bytes: number;
+  unackedCaptures: number;
+  oldestUnackedSeconds: number;
+}
+
+/** Brings the gauges read at scrape time up to date. */
+export function updateScrapeGauges(
+  metrics: ProxyMetrics,
+  journal: JournalFigures,
+  redisReady: boolean,
+): void {
+  metrics.redisUp.set(redisReady ? 1 : 0);
+  metrics.journalSegments.set(journal.segments);
+  metrics.journalBytes.set(journal.bytes);
+  metrics.journalUnacked.set(journal.unackedCaptures);
+  metrics.journalOldestUnacked.set(journal.oldestUnackedSeconds);
+}

@@ -11,12 +11,13 @@ import { createDbClient, type DbClient } from "@tokenmeter/db";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { CaptureSink } from "./capture-sink.js";
+import { clusterMetricsText } from "./cluster-metrics.js";
 import { Directory, databaseDirectorySource } from "./directory.js";
 import type { ProxyEnv } from "./env.js";
 import { Journal } from "./journal.js";
 import { claimJournalSlot, type JournalSlot } from "./journal-slot.js";
 import { KeyLimiter } from "./key-limits.js";
-import { createProxyMetrics, type ProxyMetrics } from "./metrics.js";
+import { createProxyMetrics, type ProxyMetrics, updateScrapeGauges } from "./metrics.js";
 import { createProxyServer } from "./server.js";
 
 /** A running proxy: its server, port and parts, and a clean shutdown. */
@@ -33,8 +34,18 @@ export interface ProxyApp {
   close(graceMs?: number): Promise<void>;
 }
 
+/** How this process runs: alone, or as worker `workerIndex` of a clustered proxy. */
+export interface ProxyProcessOptions {
+  /** Set under the cluster primary: the journal slot this worker prefers, and /metrics from every worker. */
+  workerIndex?: number;
+}
+
 /** Starts the proxy: database client, Redis queue connection, capture journal and sink, HTTP server. */
-export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<ProxyApp> {
+export async function startProxyApp(
+  env: ProxyEnv,
+  logger: Logger,
+  options: ProxyProcessOptions = {},
+): Promise<ProxyApp> {
   const db = createDbClient({ databaseUrl: env.DATABASE_URL, poolMax: 5 });
   const metrics = createProxyMetrics();
 
@@ -50,13 +61,13 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
   });
   let lastRedisError = "";
   redis.on("error", (error) => {
-    if (error.message !== lastRedisError) logger.warn({ err: error.message }, "redis connection error");
+    if (error.message !== lastRedisError) logger.warn({ err: error }, "redis connection error");
     lastRedisError = error.message;
   });
   const producer = createCaptureProducer({ connection: redis, prefix: env.QUEUE_PREFIX, logger });
   const redisReady = () => redis.status === "ready";
 
-  const slot = claimJournalSlot(env.JOURNAL_DIR);
+  const slot = claimJournalSlot(env.JOURNAL_DIR, options.workerIndex);
   const journal = new Journal({
     dir: slot.dir,
     maxBytes: env.JOURNAL_MAX_BYTES,
@@ -115,7 +126,12 @@ export async function startProxyApp(env: ProxyEnv, logger: Logger): Promise<Prox
 
   const limiter = new KeyLimiter(redis, env.QUEUE_PREFIX);
   limiter.start();
+  const metricsText =
+    options.workerIndex === undefined
+      ? undefined
+      : clusterMetricsText(metrics.registry, () => updateScrapeGauges(metrics, sink.stats(), redisReady()));
   const server = createProxyServer({
+    metricsText,
     env,
     directory,
     limiter,

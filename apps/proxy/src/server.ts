@@ -2,6 +2,7 @@ import http from "node:http";
 import type { RedisPersistence } from "@tokenmeter/capture";
 import express from "express";
 import type { CaptureSink } from "./capture-sink.js";
+import { updateScrapeGauges } from "./metrics.js";
 import { createProxyHandler, type ProxyHandlerDeps } from "./proxy-handler.js";
 import { parseProxyRoute } from "./routing.js";
 
@@ -10,6 +11,8 @@ export interface ProxyServerDeps extends ProxyHandlerDeps {
   sink: CaptureSink;
   redisReady: () => boolean;
   redisPersistence: () => RedisPersistence;
+  /** The /metrics body when it is not this process's registry alone (every worker's, added up). */
+  metricsText?: () => Promise<string>;
 }
 
 /**
@@ -21,11 +24,7 @@ export function createProxyServer(deps: ProxyServerDeps): http.Server {
   app.disable("x-powered-by");
   const journalGauges = () => {
     const j = deps.sink.stats();
-    deps.metrics.redisUp.set(deps.redisReady() ? 1 : 0);
-    deps.metrics.journalSegments.set(j.segments);
-    deps.metrics.journalBytes.set(j.bytes);
-    deps.metrics.journalUnacked.set(j.unackedCaptures);
-    deps.metrics.journalOldestUnacked.set(j.oldestUnackedSeconds);
+    updateScrapeGauges(deps.metrics, j, deps.redisReady());
     return j;
   };
   app.get("/healthz", (_req, res) => {
@@ -43,7 +42,8 @@ export function createProxyServer(deps: ProxyServerDeps): http.Server {
   });
   app.get("/metrics", async (_req, res) => {
     journalGauges();
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    const text = deps.metricsText ? await deps.metricsText() : await deps.metrics.registry.metrics();
+    res.type(deps.metrics.registry.contentType).send(text);
   });
   app.use((_req, res) => {
     res.status(404).json({ code: "not_found", message: "use /{service-slug}/... to call an API service" });

@@ -11,7 +11,9 @@ import {
   type DbClient,
   isRowDataError,
   listenForConfigChanges,
+  type RecordUsageResult,
   recordUsage,
+  type UsageRow,
 } from "@tokenmeter/db";
 import {
   decodeCaptureBodies,

@@ -1,3 +1,4 @@
+export { type BuyerKeyRecord, findBuyerKey } from "./api-keys.js";
 export { createDbClient, type DbClient, type DbClientOptions } from "./client.js";
 export {
   CONFIG_CHANNEL,
@@ -15,6 +16,7 @@ export {
   prepareDatabase,
   runPrismaCli,
 } from "./database-admin.js";
+export { classifyDbError, type DbErrorCode } from "./errors.js";
 export { Prisma } from "./generated/prisma/client.js";
 export {
   applyLedgerCorrections,
@@ -30,7 +32,6 @@ export {
 } from "./ledger-corrections.js";
 export { requestTimeOf } from "./request-time.js";
 export { deleteExpiredCaptures, type RetainedCapture, readRetainedCaptures } from "./retained-captures.js";
-export { isRowDataError, type RecordUsageResult, recordUsage, type UsageRow } from "./usage-ledger.js";
 export {
   createUsagePartition,
   listUsagePartitions,
@@ -42,3 +43,17 @@ export {
   type UsagePartitionOptions,
   type UsagePartitionReport,
 } from "./usage-partitions.js";
+export {
+  ROLLUP_LEVELS,
+  type RollupDimension,
+  type RollupFamily,
+  type RollupGrain,
+  type RollupLevel,
+} from "./rollup-levels.js";
+export { type RebuildResult, rebuildRollups } from "./rollup-rebuild.js";
+export {
+  isRowDataError,
+  type RecordUsageResult,
+  recordUsage,
+  type UsageRow,
+} from "./usage-ledger.js";

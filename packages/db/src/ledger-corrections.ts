@@ -1,4 +1,5 @@
 import type { Prisma, PrismaClient } from "./generated/prisma/client.js";
+import { addOnConflict, grainSql, insertColumns, measuresOf, ROLLUP_LEVELS } from "./rollup-levels.js";
 
 /** A client or an interactive transaction: corrections run inside the caller's transaction. */
 export type LedgerTx = PrismaClient | Prisma.TransactionClient;
@@ -26,6 +27,7 @@ export interface LedgerRow extends MeteredValues {
   id: bigint;
   requestId: string;
   buyerUserId: bigint;
+  apiKeyId: bigint;
   apiServiceId: bigint;
   requestTimestamp: Date;
   statusCode: number;
@@ -44,6 +46,7 @@ interface RawLedgerRow {
   id: bigint;
   request_id: string;
   buyer_user_id: bigint;
+  api_key_id: bigint;
   api_service_id: bigint;
   request_timestamp: Date;
   status_code: number;
@@ -66,7 +69,7 @@ interface RawLedgerRow {
 }
 
 // token_cost is read as text so no decimal passes through a float.
-const SELECT_ROW = `SELECT id, request_id::text AS request_id, buyer_user_id, api_service_id, request_timestamp,
+const SELECT_ROW = `SELECT id, request_id::text AS request_id, buyer_user_id, api_key_id, api_service_id, request_timestamp,
   status_code, upstream_reached, request_size_bytes, response_size_bytes, model_name, input_tokens, output_tokens,
   total_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, reasoning_tokens,
   token_cost::text AS token_cost, model_price_id, usage_source, parser, parse_error FROM usage_logs`;
@@ -75,6 +78,7 @@ const toRow = (r: RawLedgerRow): LedgerRow => ({
   id: BigInt(r.id),
   requestId: r.request_id,
   buyerUserId: BigInt(r.buyer_user_id),
+  apiKeyId: BigInt(r.api_key_id),
   apiServiceId: BigInt(r.api_service_id),
   requestTimestamp: r.request_timestamp,
   statusCode: r.status_code,
@@ -191,71 +195,45 @@ FROM unnest($1::bigint[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[]
 -- The whole primary key: each row is looked up in its own month's partition only.
 WHERE u.id = t.id AND u.request_timestamp = t.request_timestamp`;
 
-// Each correction is a -1 entry (the row as it was) and a +1 entry (as it becomes), summed per rollup key: when
-// the key stays the same only the changed values move; when remetering finds another model the whole row
-// moves from one key to the other. Keys are sorted (lock order shared with the ingest statement).
+// What each measure moves by, summed over the signed entries.
+const DELTA_MEASURES: Record<string, string> = {
+  calls: "sum(sign)",
+  error_calls: "sum(CASE WHEN is_error THEN sign ELSE 0 END)",
+  unpriced_calls: "sum(CASE WHEN unpriced THEN sign ELSE 0 END)",
+};
+const deltaMeasure = (m: string) => DELTA_MEASURES[m] ?? `sum(sign * ${m})`;
+
+// Each correction is a -1 entry (the row as it was) and a +1 entry (as it becomes), summed per rollup key of every
+// level: when the key stays the same only the changed values move; when remetering finds another model the whole
+// row moves from one key to the other. One statement for all levels; keys sorted (the ingest statement's lock
+// order).
 const ROLLUP_DELTA_SQL = `
 WITH d AS (
-  SELECT * FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::bool[],
-    $7::bool[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[],
-    $14::bigint[], $15::numeric[], $16::bigint[], $17::bigint[])
-    AS t(sign, buyer_user_id, api_service_id, model_name, request_timestamp, is_error, unpriced, input_tokens,
-      output_tokens, total_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens,
+  SELECT * FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::timestamptz[],
+    $7::bool[], $8::bool[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[],
+    $14::bigint[], $15::bigint[], $16::numeric[], $17::bigint[], $18::bigint[])
+    AS t(sign, buyer_user_id, api_key_id, api_service_id, model_name, request_timestamp, is_error, unpriced,
+      input_tokens, output_tokens, total_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens,
       reasoning_tokens, token_cost, request_bytes, response_bytes)
-)
-INSERT INTO usage_daily_rollups AS r (buyer_user_id, api_service_id, model_name, day, calls, error_calls,
-  unpriced_calls, input_tokens, output_tokens, total_tokens, cached_input_tokens, cache_write_tokens,
-  cache_write_1h_tokens, reasoning_tokens, token_cost, request_bytes, response_bytes)
-SELECT buyer_user_id, api_service_id, model_name, (request_timestamp AT TIME ZONE 'UTC')::date, sum(sign),
-  sum(CASE WHEN is_error THEN sign ELSE 0 END), sum(CASE WHEN unpriced THEN sign ELSE 0 END),
-  sum(sign * input_tokens), sum(sign * output_tokens), sum(sign * total_tokens), sum(sign * cached_input_tokens),
-  sum(sign * cache_write_tokens), sum(sign * cache_write_1h_tokens), sum(sign * reasoning_tokens),
-  sum(sign * token_cost), sum(sign * request_bytes), sum(sign * response_bytes)
-FROM d
-GROUP BY 1, 2, 3, 4
-ORDER BY 1, 2, 3, 4
-ON CONFLICT (buyer_user_id, api_service_id, day, model_name) DO UPDATE SET
-  calls = r.calls + excluded.calls,
-  error_calls = r.error_calls + excluded.error_calls,
-  unpriced_calls = r.unpriced_calls + excluded.unpriced_calls,
-  input_tokens = r.input_tokens + excluded.input_tokens,
-  output_tokens = r.output_tokens + excluded.output_tokens,
-  total_tokens = r.total_tokens + excluded.total_tokens,
-  cached_input_tokens = r.cached_input_tokens + excluded.cached_input_tokens,
-  cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
-  cache_write_1h_tokens = r.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
-  reasoning_tokens = r.reasoning_tokens + excluded.reasoning_tokens,
-  token_cost = r.token_cost + excluded.token_cost,
-  request_bytes = r.request_bytes + excluded.request_bytes,
-  response_bytes = r.response_bytes + excluded.response_bytes`;
-
-// The same deltas for the hourly rollups (which periods in any time zone read); they have no 1-hour column.
-const HOURLY_ROLLUP_DELTA_SQL = ROLLUP_DELTA_SQL.replace(
-  "INSERT INTO usage_daily_rollups",
-  "INSERT INTO usage_hourly_rollups",
-)
-  .replace("model_name, day, calls", "model_name, hour, calls")
-  .replace("(request_timestamp AT TIME ZONE 'UTC')::date", "date_trunc('hour', request_timestamp, 'UTC')")
-  .replace(
-    "ON CONFLICT (buyer_user_id, api_service_id, day, model_name)",
-    "ON CONFLICT (buyer_user_id, hour, api_service_id, model_name)",
-  )
-  .replace(
-    "cache_write_tokens,\n  cache_write_1h_tokens, reasoning_tokens",
-    "cache_write_tokens,\n  reasoning_tokens",
-  )
-  .replace("sum(sign * cache_write_1h_tokens), ", "")
-  .replace("  cache_write_1h_tokens = r.cache_write_1h_tokens + excluded.cache_write_1h_tokens,\n", "");
+), ${ROLLUP_LEVELS.map((level, i) => {
+  const groups = Array.from({ length: level.dimensions.length + 1 }, (_, j) => j + 1).join(", ");
+  return `moved_${i} AS (
+  INSERT INTO ${level.table} AS r (${insertColumns(level)})
+  SELECT ${[...level.dimensions, grainSql(level.grain, "request_timestamp"), ...measuresOf(level).map(deltaMeasure)].join(", ")}
+  FROM d GROUP BY ${groups} ORDER BY ${groups}
+  ${addOnConflict(level)}
+)`;
+}).join(", ")}
+SELECT 1`;
 
 // A rollup whose rows all moved to another model is left with nothing: remove it rather than show a zero line.
-const DROP_EMPTY_SQL = `
-DELETE FROM usage_daily_rollups r USING unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[])
-  AS t(buyer_user_id, api_service_id, model_name, request_timestamp)
-WHERE r.buyer_user_id = t.buyer_user_id AND r.api_service_id = t.api_service_id AND r.model_name = t.model_name
-  AND r.day = (t.request_timestamp AT TIME ZONE 'UTC')::date AND r.calls = 0`;
-const DROP_EMPTY_HOURLY_SQL = DROP_EMPTY_SQL.replace("usage_daily_rollups", "usage_hourly_rollups").replace(
-  "r.day = (t.request_timestamp AT TIME ZONE 'UTC')::date",
-  "r.hour = date_trunc('hour', t.request_timestamp, 'UTC')",
+// Only levels that keep the model can be emptied by a move.
+const DROP_EMPTY_SQL = ROLLUP_LEVELS.filter((level) => level.dimensions.includes("model_name")).map(
+  (level) => `
+DELETE FROM ${level.table} r USING unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[])
+  AS t(buyer_user_id, api_key_id, api_service_id, model_name, request_timestamp)
+WHERE ${level.dimensions.map((d) => `r.${d} = t.${d}`).join(" AND ")}
+  AND r.${level.grain} = ${grainSql(level.grain, "t.request_timestamp")} AND r.calls = 0`,
 );
 
 /**
@@ -296,6 +274,7 @@ export async function applyLedgerCorrections(
   const deltas = [
     e((x) => x.sign),
     e((x) => String(x.row.buyerUserId)),
+    e((x) => String(x.row.apiKeyId)),
     e((x) => String(x.row.apiServiceId)),
     e((x) => text(x.values.modelName) ?? ""),
     e((x) => x.row.requestTimestamp.toISOString()),
@@ -313,17 +292,16 @@ export async function applyLedgerCorrections(
     e((x) => String(x.row.responseSizeBytes)),
   ];
   await tx.$executeRawUnsafe(ROLLUP_DELTA_SQL, ...deltas);
-  await tx.$executeRawUnsafe(HOURLY_ROLLUP_DELTA_SQL, ...deltas);
   const moved = changed.filter((c) => (c.before.modelName ?? "") !== (c.after.modelName ?? ""));
   if (moved.length > 0) {
     const keys = [
       moved.map((c) => String(c.before.buyerUserId)),
+      moved.map((c) => String(c.before.apiKeyId)),
       moved.map((c) => String(c.before.apiServiceId)),
       moved.map((c) => text(c.before.modelName) ?? ""),
       moved.map((c) => c.before.requestTimestamp.toISOString()),
     ];
-    await tx.$executeRawUnsafe(DROP_EMPTY_SQL, ...keys);
-    await tx.$executeRawUnsafe(DROP_EMPTY_HOURLY_SQL, ...keys);
+    for (const sql of DROP_EMPTY_SQL) await tx.$executeRawUnsafe(sql, ...keys);
   }
   return changed.length;
 }

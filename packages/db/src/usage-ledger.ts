@@ -1,5 +1,12 @@
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { requestTimeOf } from "./request-time.js";
+import {
+  addOnConflict,
+  aggregateSql,
+  insertColumns,
+  ROLLUP_LEVELS,
+  ROLLUP_SOURCE_COLUMNS,
+} from "./rollup-levels.js";
 
 /** One metered call, ready for `usage_logs`. Costs are decimal strings (never floats). */
 export interface UsageRow {
@@ -85,12 +92,20 @@ const unnestArgs = [
 ].join(", ");
 const readCapture = (r: UsageRow) => (r.retainedCapture ? r.retainedCapture.toString("base64") : null);
 
+// Each rollup level as one more CTE of the ingest statement: exactly the inserted rows, added.
+const rollupCtes = ROLLUP_LEVELS.map(
+  (level, i) => `rolled_${i} AS (
+  INSERT INTO ${level.table} AS r (${insertColumns(level)})
+  ${aggregateSql(level, "inserted")}
+  ${addOnConflict(level)}
+)`,
+).join(", ");
+
 // One statement: insert the rows, skip request ids already recorded (a replayed or retried capture), keep the
-// captures of the inserted rows that asked for it, and add exactly the inserted rows to the daily and the hourly
-// rollups (UTC days and hours; the hourly ones let periods in any time zone stay exact). Being one statement,
-// rows, captures and rollups change atomically. Rollup keys are sorted so concurrent batches from several workers
-// take row locks in the same order. A NULL token_cost (unpriced) adds nothing to the cost and one to
-// unpriced_calls.
+// captures of the inserted rows that asked for it, and add exactly the inserted rows to every rollup level
+// (UTC hours, days and months; see rollup-levels.ts). Being one statement, rows, captures and rollups change
+// atomically. Rollup keys are sorted so concurrent batches from several workers take row locks in the same
+// order. A NULL token_cost (unpriced) adds nothing to the cost and one to unpriced_calls.
 const INSERT_SQL = `
 WITH input AS (
   SELECT * FROM unnest(${unnestArgs}) AS t(${columnList}, retained_capture)
@@ -98,71 +113,14 @@ WITH input AS (
   INSERT INTO usage_logs (${columnList})
   SELECT ${columnList} FROM input
   ON CONFLICT (request_id, request_timestamp) DO NOTHING
-  RETURNING request_id, buyer_user_id, api_service_id, model_name, request_timestamp, status_code,
-    upstream_reached, input_tokens, output_tokens, total_tokens, cached_input_tokens, cache_write_tokens,
-    cache_write_1h_tokens, reasoning_tokens, token_cost, model_price_id, request_size_bytes, response_size_bytes
+  RETURNING request_id, ${ROLLUP_SOURCE_COLUMNS}
 ), kept AS (
   INSERT INTO usage_captures (request_id, api_service_id, request_timestamp, capture)
   SELECT i.request_id, i.api_service_id, i.request_timestamp, decode(i.retained_capture, 'base64')
   FROM input i JOIN inserted n ON n.request_id = i.request_id
   WHERE i.retained_capture IS NOT NULL
   ON CONFLICT (request_id) DO NOTHING
-), rolled AS (
-  INSERT INTO usage_daily_rollups AS r (buyer_user_id, api_service_id, model_name, day, calls, error_calls,
-    unpriced_calls, input_tokens, output_tokens, total_tokens, cached_input_tokens, cache_write_tokens,
-    cache_write_1h_tokens, reasoning_tokens, token_cost, request_bytes, response_bytes)
-  SELECT buyer_user_id, api_service_id, COALESCE(model_name, ''), (request_timestamp AT TIME ZONE 'UTC')::date,
-    count(*),
-    count(*) FILTER (WHERE status_code >= 400 OR NOT upstream_reached),
-    count(*) FILTER (WHERE token_cost IS NULL),
-    sum(input_tokens), sum(output_tokens), sum(total_tokens), sum(cached_input_tokens),
-    sum(cache_write_tokens), sum(cache_write_1h_tokens), sum(reasoning_tokens), COALESCE(sum(token_cost), 0),
-    sum(request_size_bytes), sum(response_size_bytes)
-  FROM inserted
-  GROUP BY 1, 2, 3, 4
-  ORDER BY 1, 2, 3, 4
-  ON CONFLICT (buyer_user_id, api_service_id, day, model_name) DO UPDATE SET
-    calls = r.calls + excluded.calls,
-    error_calls = r.error_calls + excluded.error_calls,
-    unpriced_calls = r.unpriced_calls + excluded.unpriced_calls,
-    input_tokens = r.input_tokens + excluded.input_tokens,
-    output_tokens = r.output_tokens + excluded.output_tokens,
-    total_tokens = r.total_tokens + excluded.total_tokens,
-    cached_input_tokens = r.cached_input_tokens + excluded.cached_input_tokens,
-    cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
-    cache_write_1h_tokens = r.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
-    reasoning_tokens = r.reasoning_tokens + excluded.reasoning_tokens,
-    token_cost = r.token_cost + excluded.token_cost,
-    request_bytes = r.request_bytes + excluded.request_bytes,
-    response_bytes = r.response_bytes + excluded.response_bytes
-), rolled_hourly AS (
-  INSERT INTO usage_hourly_rollups AS r (buyer_user_id, api_service_id, model_name, hour, calls, error_calls,
-    unpriced_calls, input_tokens, output_tokens, total_tokens, cached_input_tokens, cache_write_tokens,
-    reasoning_tokens, token_cost, request_bytes, response_bytes)
-  SELECT buyer_user_id, api_service_id, COALESCE(model_name, ''), date_trunc('hour', request_timestamp, 'UTC'),
-    count(*),
-    count(*) FILTER (WHERE status_code >= 400 OR NOT upstream_reached),
-    count(*) FILTER (WHERE token_cost IS NULL),
-    sum(input_tokens), sum(output_tokens), sum(total_tokens), sum(cached_input_tokens),
-    sum(cache_write_tokens), sum(reasoning_tokens), COALESCE(sum(token_cost), 0), sum(request_size_bytes),
-    sum(response_size_bytes)
-  FROM inserted
-  GROUP BY 1, 2, 3, 4
-  ORDER BY 1, 2, 3, 4
-  ON CONFLICT (buyer_user_id, hour, api_service_id, model_name) DO UPDATE SET
-    calls = r.calls + excluded.calls,
-    error_calls = r.error_calls + excluded.error_calls,
-    unpriced_calls = r.unpriced_calls + excluded.unpriced_calls,
-    input_tokens = r.input_tokens + excluded.input_tokens,
-    output_tokens = r.output_tokens + excluded.output_tokens,
-    total_tokens = r.total_tokens + excluded.total_tokens,
-    cached_input_tokens = r.cached_input_tokens + excluded.cached_input_tokens,
-    cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
-    reasoning_tokens = r.reasoning_tokens + excluded.reasoning_tokens,
-    token_cost = r.token_cost + excluded.token_cost,
-    request_bytes = r.request_bytes + excluded.request_bytes,
-    response_bytes = r.response_bytes + excluded.response_bytes
-)
+), ${rollupCtes}
 SELECT count(*)::int AS inserted FROM inserted`;
 
 /** Result of recording a batch: how many rows were new, how many were already there. */
@@ -172,17 +130,24 @@ export interface RecordUsageResult {
 }
 
 /**
- * Records usage rows idempotently (one row per request id, ever) and updates the daily and hourly rollups in the same
+ * Records usage rows idempotently (one row per request id, ever) and updates every rollup level in the same
  * statement. One parameterised `unnest` statement per batch: Prisma stays the database layer at raw-SQL speed.
  */
 export async function recordUsage(db: PrismaClient, rows: readonly UsageRow[]): Promise<RecordUsageResult> {
+  return recordWith((sql, params) => db.$queryRawUnsafe<{ inserted: number }[]>(sql, ...params), rows);
+}
+
+async function recordWith(
+  run: (sql: string, params: unknown[]) => Promise<{ inserted: number }[]>,
+  rows: readonly UsageRow[],
+): Promise<RecordUsageResult> {
   if (rows.length === 0) return { inserted: 0, duplicates: 0 };
   const unique = new Map<string, UsageRow>();
   for (const row of rows) if (!unique.has(row.requestId)) unique.set(row.requestId, datedById(row));
   // Sorted, so concurrent batches holding the same ids take the unique-index locks in the same order.
   const batch = [...unique.values()].sort((a, b) => (a.requestId < b.requestId ? -1 : 1));
   const params = [...COLUMNS.map(([, , read]) => batch.map(read)), batch.map(readCapture)];
-  const result = await db.$queryRawUnsafe<{ inserted: number }[]>(INSERT_SQL, ...params);
+  const result = await run(INSERT_SQL, params);
   const inserted = Number(result[0]?.inserted ?? 0);
   return { inserted, duplicates: rows.length - inserted };
 }

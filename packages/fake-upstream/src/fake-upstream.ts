@@ -31,7 +31,8 @@ export interface FakeUpstream {
  * A local HTTP server that answers like OpenAI, Anthropic and Gemini, byte for byte in their wire formats.
  * Request headers steer it: `x-fake-usage: input,output[,cached[,reasoning[,cacheWrite]]]` sets the reported
  * usage; `x-fake-behavior` is a comma-separated list of `gzip`, `error:<status>`, `malformed`, `slow:<ms>`, `hang`,
- * `big:<bytes>`, `drop` (cut the stream midway), `chunk-delay:<ms>`.
+ * `big:<bytes>`, `drop` (cut the stream midway), `chunk-delay:<ms>`. `/bench` answers a fixed 1 KB chat
+ * completion and `/bench/big?bytes=N` one of N bytes (cached), for benchmarks.
  */
 export async function startFakeUpstream(port = 0, host = "127.0.0.1"): Promise<FakeUpstream> {
   const received: ReceivedRequest[] = [];
@@ -67,6 +68,31 @@ const BENCH_BODY = JSON.stringify({
   choices: [{ index: 0, message: { role: "assistant", content: "x".repeat(780) }, finish_reason: "stop" }],
   usage: { prompt_tokens: 10, completion_tokens: 20, total_tokens: 30 },
 });
+
+const BIG_BENCH_MAX_BYTES = 64 * 1024 * 1024;
+const bigBodies = new Map<number, Buffer>();
+
+/** A chat completion of about `bytes` bytes (at most 64 MiB), usage at the end, cached per size. */
+function bigBenchBody(requested: number): Buffer {
+  const bytes = Number.isSafeInteger(requested)
+    ? Math.min(Math.max(requested, 256), BIG_BENCH_MAX_BYTES)
+    : 1024;
+  let body = bigBodies.get(bytes);
+  if (!body) {
+    const shell = (content: string) =>
+      JSON.stringify({
+        id: "bench-big",
+        object: "chat.completion",
+        model: "gpt-4o-mini",
+        choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 10, completion_tokens: 20, total_tokens: 30 },
+      });
+    body = Buffer.from(shell(noise(Math.max(0, bytes - shell("").length))));
+    if (bigBodies.size >= 4) bigBodies.clear();
+    bigBodies.set(bytes, body);
+  }
+  return body;
+}
 
 /** Deterministic text that compresses poorly, so large bodies stay large when gzipped. */
 function noise(length: number): string {
@@ -106,6 +132,13 @@ function answer(
   const url = new URL(req.url ?? "/", "http://fake");
   const path = url.pathname;
   res.setHeader("x-request-id", `req_upstream_${Math.random().toString(36).slice(2, 10)}`);
+  if (path === "/bench/big") {
+    // Benchmarks of large answers: one body per size, built once, so the upstream costs only the copy.
+    const body = bigBenchBody(Number(url.searchParams.get("bytes") ?? 5 * 1024 * 1024));
+    res.writeHead(200, { "content-type": "application/json", "content-length": body.length });
+    res.end(body);
+    return;
+  }
   if (path === "/bench") {
     res.writeHead(200, {
       "content-type": "application/json",

@@ -7,6 +7,7 @@ export {
   type NewApiKey,
   VISIBLE_PREFIX_LENGTH,
 } from "./api-key.js";
+export { bearerToken } from "./bearer.js";
 export {
   generateSellerKey,
   looksLikeSellerKey,

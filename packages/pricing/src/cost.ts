@@ -27,8 +27,19 @@ function tokenCount(tokens: TokenCounts, field: CountField | "cacheWrite1hTokens
   return new Exact(n);
 }
 
+// Rates read once per rate object: a price book's Decimals are immutable and shared by every call it prices.
+const readRates = new WeakMap<object, Decimal>();
+
 /** Reads a rate through its string form, so Decimals from other decimal.js copies (e.g. Prisma's) work. */
 function rate(value: Decimal, field: string): Decimal {
+  const known = typeof value === "object" && value !== null ? readRates.get(value) : undefined;
+  if (known !== undefined) return known;
+  const r = readRate(value, field);
+  if (typeof value === "object" && value !== null) readRates.set(value, r);
+  return r;
+}
+
+function readRate(value: Decimal, field: string): Decimal {
   let r: Decimal;
   try {
     r = new Exact(value.toString());

@@ -1,7 +1,27 @@
 import { describe, expect, it } from "vitest";
 import { capture } from "../test/helpers.js";
 import { decodeBody } from "./decode.js";
-import { jsonDoc, lastObjectForKey, stringForKey } from "./json-scan.js";
+import { jsonDepthExceeds, jsonDoc, lastObjectForKey, stringForKey } from "./json-scan.js";
+
+describe("jsonDepthExceeds", () => {
+  it("finds nesting past the limit, in objects and arrays", () => {
+    expect(jsonDepthExceeds(`${"[".repeat(129)}${"]".repeat(129)}`, 128)).toBe(true);
+    expect(jsonDepthExceeds(`${'{"a":'.repeat(129)}1${"}".repeat(129)}`, 128)).toBe(true);
+    expect(jsonDepthExceeds(`${"[".repeat(128)}${"]".repeat(128)}`, 128)).toBe(false);
+  });
+
+  it("counts depth, not brackets: many shallow ones pass", () => {
+    const shallow = `[${Array.from({ length: 500 }, () => '{"a":[1]}').join(",")}]`;
+    expect(jsonDepthExceeds(shallow, 128)).toBe(false);
+    expect(jsonDepthExceeds(shallow, 3)).toBe(false);
+    expect(jsonDepthExceeds(`[${shallow}]`, 3)).toBe(true);
+  });
+
+  it("ignores brackets inside strings", () => {
+    expect(jsonDepthExceeds(JSON.stringify({ s: "[{".repeat(300) }), 128)).toBe(false);
+    expect(jsonDepthExceeds(JSON.stringify({ s: '\\"[{'.repeat(300) }), 128)).toBe(false);
+  });
+});
 
 describe("lastObjectForKey", () => {
   it("returns the last balanced object, with braces inside strings left alone", () => {

@@ -3,10 +3,35 @@
 // better than req/s does.
 import fs from "node:fs";
 import path from "node:path";
-import { makeCapture } from "./captures.mjs";
+import { makeCapture } from "./lib/captures.mjs";
+import { root } from "./lib/context.mjs";
+import { fmtInt, log, pct } from "./lib/format.mjs";
+import { proxyUsPerCall } from "./proxy.mjs";
+
+export const name = "journal";
+
+export async function run(ctx) {
+  log("  CPU per appended capture (JSON line + write, no fsync), measured alone in the bench process");
+  const j = await measureJournalCost(ctx.tmpDir);
+  log(
+    `  ${fmtInt(j.n)} appends of ≈ ${fmtInt(j.bytesPerCapture)} B: ${j.cpuUs.toFixed(1)} µs CPU each (${j.systemUs.toFixed(1)} µs in the kernel), ${j.wallUs.toFixed(1)} µs wall`,
+  );
+  return j;
+}
+
+export function summary(j, _meta, results) {
+  const perCall = proxyUsPerCall(results.proxy);
+  return {
+    lines: [
+      `journal: ${j.cpuUs.toFixed(1)} µs CPU per capture appended (${fmtInt(j.bytesPerCapture)} B)` +
+        `${perCall ? ` = ${pct(j.cpuUs / perCall)} of the proxy's ${Math.round(perCall)} µs per call in (c)` : ""}`,
+    ],
+    goals: [],
+  };
+}
 
 /** Appends `n` bench-sized captures to a fresh journal; returns CPU and wall µs per append. */
-export async function measureJournalCost(root, tmpDir, n = 20_000) {
+async function measureJournalCost(tmpDir, n = 20_000) {
   const { Journal } = await import(path.join(root, "apps/proxy/dist/journal.js"));
   const dir = fs.mkdtempSync(path.join(tmpDir, "journal-cost-"));
   const journal = new Journal({

@@ -2,11 +2,15 @@
 // redis-server (never the shared one); Redis is stopped for BENCH_OUTAGE_S, then restarted, load still running.
 // Measures how long after the restart every call answered so far has its row, against the outage's length.
 import fs from "node:fs";
-import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { spawnChild, stopChild } from "./proc.mjs";
+import { BIN, REQUEST_BODY } from "./lib/context.mjs";
+import { fmtInt, log } from "./lib/format.mjs";
+import { spawnChild, stopChild } from "./lib/proc.mjs";
+import { steadyLoad } from "./lib/steady-load.mjs";
+
+export const name = "outage";
 
 const freePort = () =>
   new Promise((resolve, reject) => {
@@ -68,48 +72,6 @@ async function privateRedis(tmpDir) {
   return { url: `redis://127.0.0.1:${port}`, start, stop, pid: () => record?.pid };
 }
 
-/** Calls at about `rate`/s from `clients` loops; keeps the request ids of answered calls. */
-function steadyLoad(url, headers, body, clients, rate) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-  const answered = [];
-  let errors = 0;
-  let running = true;
-  const gap = (1000 * clients) / rate;
-  const once = () =>
-    new Promise((resolve) => {
-      const req = http.request(url, { method: "POST", agent, headers }, (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode === 200 ? res.headers["x-request-id"] : null));
-        res.on("error", () => resolve(null));
-      });
-      req.on("error", () => resolve(null));
-      req.end(body);
-    });
-  const loop = async (i) => {
-    let next = performance.now() + (gap * i) / clients;
-    while (running) {
-      const wait = next - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      next = Math.max(next + gap, performance.now());
-      const id = await once();
-      if (id) answered.push(id);
-      else errors += 1;
-    }
-  };
-  const loops = Array.from({ length: clients }, (_, i) => loop(i));
-  return {
-    answered,
-    get errors() {
-      return errors;
-    },
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      agent.destroy();
-    },
-  };
-}
-
 async function rowsFor(pg, ids) {
   const { rows } = await pg.query("SELECT count(*) AS n FROM usage_logs WHERE request_id = ANY($1::uuid[])", [
     ids,
@@ -117,21 +79,28 @@ async function rowsFor(pg, ids) {
   return Number(rows[0].n);
 }
 
-/**
- * Runs the outage measurement. `startNode(name, script, env)` starts an app and resolves `{record, url}`.
- * Returns the figures printed in the summary.
- */
-export async function measureOutage({ startNode, bins, appEnv, pg, slug, headers, body, cfg, tmpDir, log }) {
+/** Runs the outage measurement; returns the figures printed in the summary. */
+export async function run(ctx) {
+  const { cfg, pg, slug, headers, tmpDir } = ctx;
+  log(
+    `  ${cfg.outageS} s under ≈ ${cfg.outageRate} calls/s (${cfg.outageClients} clients), proxy + worker, private durable Redis`,
+  );
   const redis = await privateRedis(tmpDir);
-  const env = appEnv({
+  const env = ctx.appEnv(ctx.prefix("outage"), {
     REDIS_URL: redis.url,
     JOURNAL_DIR: path.join(tmpDir, "journal-outage"),
     PROXY_PORT: "0",
     WORKER_PORT: "0",
   });
-  const proxy = await startNode("proxy", bins.proxy, env);
-  const worker = await startNode("worker", bins.worker, env);
-  const load = steadyLoad(`${proxy.url}/${slug}/bench`, headers, body, cfg.outageClients, cfg.outageRate);
+  const proxy = await ctx.startNode("proxy", BIN.proxy, [], env);
+  const worker = await ctx.startNode("worker", BIN.worker, [], env);
+  const load = steadyLoad(
+    `${proxy.url}/${slug}/bench`,
+    headers,
+    REQUEST_BODY,
+    cfg.outageClients,
+    cfg.outageRate,
+  );
   const health = async () => (await fetch(`${proxy.url}/healthz`)).json();
   try {
     await new Promise((r) => setTimeout(r, 5000));
@@ -205,4 +174,22 @@ export async function measureOutage({ startNode, bins, appEnv, pg, slug, headers
     await stopChild(proxy.record);
     await redis.stop();
   }
+}
+
+export function summary(o) {
+  return {
+    lines: [
+      `Redis outage ${o.outageS} s at ${o.achievedRate.toFixed(0)} calls/s: journal peak ${fmtInt(o.peakUnacked)} captures; ` +
+        `backlog recorded ${o.drainS === null ? "NOT within the timeout" : `${o.drainS.toFixed(1)} s after the restart`} ` +
+        `(${o.drainS !== null && o.drainS < o.outageS ? "faster than the outage ✓" : "✗"}); ${o.missing} of ${fmtInt(o.answered)} answered calls missing`,
+    ],
+    goals: [
+      {
+        figure: "Redis outage: backlog recorded after the restart",
+        value: o.drainS === null ? "not drained" : `${o.drainS.toFixed(1)} s, ${o.missing} missing`,
+        goal: `< ${o.outageS} s, 0 missing`,
+        ok: o.drainS !== null && o.drainS < o.outageS && o.missing === 0,
+      },
+    ],
+  };
 }
