@@ -198,7 +198,7 @@ describe("metering worker", () => {
     };
     const [job] = await queue.addBulk(packCaptureJobs([replay], signingKey));
     expect(await settled(job!.id!)).toBe("completed");
-    expect(await db.usageLog.findUnique({ where: { requestId: c.requestId } })).toEqual(first);
+    expect(await db.usageLog.findFirst({ where: { requestId: c.requestId } })).toEqual(first);
     const rollups = { where: { buyerUserId: BigInt(replayBuyer) } };
     const daily = await db.usageDailyRollup.findMany(rollups);
     const hourly = await db.usageHourlyRollup.findMany(rollups);
