@@ -262,6 +262,7 @@ async function main() {
         prefix: workerPrefix,
         signingKey,
         buyer: { id: info.light_buyer_id, keyId: Number(keyRow.rows[0].id) },
+        sellerId: info.seller_id,
         n: cfg.workerCaptures,
         timeoutS: cfg.workerTimeoutS,
         tag,
@@ -306,7 +307,7 @@ async function main() {
     );
   if (worker?.lastLines.length) log(`worker's last lines:\n  ${worker.lastLines.join("\n  ")}`);
   log(
-    `load: ${info.reused ? "reused; it took" : "took"} ${info.seconds} s (COPY ${info.copy_s} s at ${fmtInt(info.copy_rows_per_s)} rows/s in ${info.streams} streams, rollups ${info.rollups_s} s via ${info.rollups})`,
+    `load: ${info.reused ? "reused; it took" : "took"} ${info.seconds} s (COPY ${info.copy_s} s at ${fmtInt(info.copy_rows_per_s)} rows/s in ${info.streams} streams, rollups ${info.rollups_s} s, vacuum+analyze ${info.vacuum_analyze_s} s)`,
   );
   const failed = results.filter((r) => !r.ok).length;
   log(`${results.length - failed}/${results.length} goals met${failed ? `; ${failed} not` : ""}`);

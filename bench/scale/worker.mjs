@@ -18,6 +18,7 @@ export async function measureWorker({
   prefix,
   signingKey,
   buyer,
+  sellerId,
   n,
   timeoutS,
   tag,
@@ -26,8 +27,8 @@ export async function measureWorker({
   const service = Number(
     (
       await pg.query(
-        "INSERT INTO api_services (name, slug, upstream_url) VALUES ($1, $2, 'http://127.0.0.1:9') RETURNING id",
-        [`scale bench worker ${tag}`, slug],
+        "INSERT INTO api_services (seller_id, name, slug, upstream_url) VALUES ($1, $2, $3, 'http://127.0.0.1:9') RETURNING id",
+        [sellerId, `scale bench worker ${tag}`, slug],
       )
     ).rows[0].id,
   );
