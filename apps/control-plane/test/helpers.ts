@@ -108,12 +108,18 @@ export function dayOffset(offset: number, now = new Date()): string {
 
 /** Removes everything the given buyers and services own. */
 export async function cleanup(db: DbClient, buyerIds: bigint[], serviceIds: bigint[]): Promise<void> {
-  await db.usageDailyRollup.deleteMany({
+  const byBuyerOrService = {
     where: { OR: [{ buyerUserId: { in: buyerIds } }, { apiServiceId: { in: serviceIds } }] },
-  });
-  await db.usageHourlyRollup.deleteMany({
-    where: { OR: [{ buyerUserId: { in: buyerIds } }, { apiServiceId: { in: serviceIds } }] },
-  });
+  };
+  const byService = { where: { apiServiceId: { in: serviceIds } } };
+  await db.usageDailyRollup.deleteMany(byBuyerOrService);
+  await db.usageHourlyRollup.deleteMany(byBuyerOrService);
+  await db.usageKeyHourlyRollup.deleteMany(byBuyerOrService);
+  await db.usageKeyDailyRollup.deleteMany(byBuyerOrService);
+  await db.usageKeyMonthlyRollup.deleteMany(byBuyerOrService);
+  await db.usageServiceHourlyRollup.deleteMany(byService);
+  await db.usageServiceDailyRollup.deleteMany(byService);
+  await db.usageServiceMonthlyRollup.deleteMany(byService);
   await db.usageLog.deleteMany({
     where: { OR: [{ buyerUserId: { in: buyerIds } }, { apiServiceId: { in: serviceIds } }] },
   });

@@ -28,6 +28,27 @@ export {
   readLedgerChunk,
   readLedgerRows,
 } from "./ledger-corrections.js";
+export {
+  addDays,
+  DEFAULT_TIME_ZONE,
+  dayBoundaries,
+  isUtc,
+  UnknownTimeZoneError,
+} from "./ledger-reads/bounds.js";
+export type { UsageScope } from "./ledger-reads/parts.js";
+export { planReads, type ReadPlan, type Span } from "./ledger-reads/plan.js";
+export {
+  type BreakdownKey,
+  familyFor,
+  GROUP_BYS,
+  type GroupBy,
+  type UsageFilter,
+  type UsageTotals,
+  usageBreakdown,
+  usageByService,
+} from "./ledger-reads/queries.js";
+export { costNumber, countNumber, decimalString, idNumber } from "./ledger-reads/render.js";
+export { type UnpricedModel, unpricedModels } from "./ledger-reads/unpriced.js";
 export { deleteExpiredCaptures, type RetainedCapture, readRetainedCaptures } from "./retained-captures.js";
 export {
   ROLLUP_LEVELS,

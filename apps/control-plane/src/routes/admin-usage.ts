@@ -1,10 +1,10 @@
 import type { DbClient } from "@tokenmeter/db";
+import { costNumber, decimalString } from "@tokenmeter/db";
 import express, { type Router } from "express";
 import { z } from "zod";
 import { idJson, idSchema, parseWith, queryInt } from "../http/validation.js";
 import { ADMIN_GROUP_BYS, parseGroupBy } from "../usage/group-by.js";
 import { resolvePeriod } from "../usage/period.js";
-import { costNumber, decimalString } from "../usage/render.js";
 import { usageBreakdownReport, usageSummaryWithBreakdown } from "../usage/summary.js";
 
 const filterSchema = z.object({

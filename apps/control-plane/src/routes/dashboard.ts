@@ -1,4 +1,11 @@
 import type { DbClient } from "@tokenmeter/db";
+import {
+  type BreakdownKey,
+  type GroupBy,
+  type UsageTotals,
+  usageBreakdown,
+  usageByService,
+} from "@tokenmeter/db";
 import type { Queue } from "bullmq";
 import { Decimal } from "decimal.js";
 import express, { type Router } from "express";
@@ -6,13 +13,6 @@ import { readOperations } from "../dashboard/operations.js";
 import { type DashboardView, type LabelledTotals, renderDashboard } from "../dashboard/page.js";
 import { readQueueCounts } from "../queue-stats.js";
 import { addDays, resolvePeriod, utcDay } from "../usage/period.js";
-import {
-  type BreakdownKey,
-  type GroupBy,
-  type UsageTotals,
-  usageBreakdown,
-  usageByService,
-} from "../usage/queries.js";
 
 const MAX_TABLE_ROWS = 50;
 
