@@ -53,8 +53,11 @@ const renderLog = (row: LogRow) => ({
   created_at: row.createdAt.toISOString(),
 });
 
-/** `/admin/usage/*`: summaries and breakdowns from the rollups, and raw rows for drill-down. */
-export function adminUsageRouter(db: DbClient): Router {
+/**
+ * `/admin/usage/*`: summaries and breakdowns from the rollups (read with `heavy`, the admin reports' own pool
+ * and statement_timeout), and raw rows for drill-down.
+ */
+export function adminUsageRouter(db: DbClient, heavy: DbClient): Router {
   const router = express.Router();
 
   // Without filters the summary covers every buyer (marketplace-wide totals).
@@ -67,7 +70,7 @@ export function adminUsageRouter(db: DbClient): Router {
       apiServiceId: filter.api_service_id,
       sellerId: filter.seller_id,
     };
-    const summary = await usageSummaryWithBreakdown(db, range, scope, groupBy);
+    const summary = await usageSummaryWithBreakdown(heavy, range, scope, groupBy);
     res.json({
       ...summary,
       buyer_id: filter.buyer_id === undefined ? null : idJson(filter.buyer_id),
@@ -85,7 +88,7 @@ export function adminUsageRouter(db: DbClient): Router {
       apiServiceId: filter.api_service_id,
       sellerId: filter.seller_id,
     };
-    res.json(await usageBreakdownReport(db, groupBy, range, scope));
+    res.json(await usageBreakdownReport(heavy, groupBy, range, scope));
   });
 
   // Newest first by id; pass the last row's id as before_id for the next page.
