@@ -31,7 +31,7 @@ export interface TestApp {
 
 /** Starts the app on the injected test database and Redis; overrides point either at unreachable servers. */
 export async function startApp(
-  overrides: { databaseUrl?: string; redisUrl?: string } = {},
+  overrides: { databaseUrl?: string; redisUrl?: string; env?: Record<string, string> } = {},
 ): Promise<TestApp> {
   const env = parseEnv({
     DATABASE_URL: overrides.databaseUrl ?? inject("databaseUrl"),
@@ -41,6 +41,11 @@ export async function startApp(
     LOG_LEVEL: "silent",
     // A queue of its own per app, so no worker elsewhere consumes what a test adds.
     QUEUE_PREFIX: `${inject("queuePrefix")}_cp_${unique()}`,
+    // Small report pools: several test files run apps side by side on one PostgreSQL.
+    DB_READ_POOL_MAX: "2",
+    DB_HEAVY_POOL_MAX: "1",
+    DB_DASHBOARD_POOL_MAX: "1",
+    ...overrides.env,
   });
   const db = createDbClient({ databaseUrl: env.DATABASE_URL, poolMax: 4 });
   const redis = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });

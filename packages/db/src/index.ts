@@ -1,4 +1,4 @@
-export { createDbClient, type DbClient, type DbClientOptions } from "./client.js";
+export { createDbClient, type DbClient, type DbClientOptions, queryTimeoutKind } from "./client.js";
 export {
   CONFIG_CHANNEL,
   type ConfigListener,
@@ -35,6 +35,7 @@ export {
   isUtc,
   UnknownTimeZoneError,
 } from "./ledger-reads/bounds.js";
+export { type DashboardTotals, dashboardTotals } from "./ledger-reads/dashboard.js";
 export type { UsageScope } from "./ledger-reads/parts.js";
 export { planReads, type ReadPlan, type Span } from "./ledger-reads/plan.js";
 export {

@@ -34,7 +34,9 @@ function scopeSql(alias: "r" | "l", scope: UsageScope): Prisma.Sql {
 const iso = (t: number) => new Date(t).toISOString();
 const isoDay = (t: number) => iso(t).slice(0, 10);
 
-// Rows within the spans: an index-friendly outer bound, plus a multirange test when the spans have gaps.
+const MAX_OR_SPANS = 400;
+
+// Rows within the spans: index ranges, or for very many spans an outer bound plus a multirange test.
 function within(column: Prisma.Sql, spans: Span[], kind: "date" | "timestamptz"): Prisma.Sql {
   const text = kind === "date" ? isoDay : iso;
   const type = Prisma.raw(kind);
@@ -42,6 +44,16 @@ function within(column: Prisma.Sql, spans: Span[], kind: "date" | "timestamptz")
   const last = spans.at(-1) as Span;
   const bound = Prisma.sql`${column} >= ${text(first.from)}::${type} AND ${column} < ${text(last.to)}::${type}`;
   if (spans.length === 1) return bound;
+  // A few spans far apart (a zone's cut hours at both ends of a long range): one index range each, so
+  // PostgreSQL reads only those (BitmapOr) instead of everything between the first and the last.
+  if (spans.length <= MAX_OR_SPANS) {
+    return Prisma.sql`(${Prisma.join(
+      spans.map(
+        (s) => Prisma.sql`(${column} >= ${text(s.from)}::${type} AND ${column} < ${text(s.to)}::${type})`,
+      ),
+      " OR ",
+    )})`;
+  }
   const range = Prisma.raw(kind === "date" ? "daterange" : "tstzrange");
   // An uncorrelated subquery: PostgreSQL builds the multirange once, then each row is an O(log n) test.
   return Prisma.sql`${bound} AND ${column} <@ (SELECT range_agg(${range}(f, t)) FROM unnest(

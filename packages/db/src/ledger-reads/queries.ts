@@ -19,7 +19,8 @@ export const GROUP_BYS = ["buyer", "service", "model", "day", "key"] as const;
 /** One of GROUP_BYS. */
 export type GroupBy = (typeof GROUP_BYS)[number];
 
-interface TotalsRow {
+/** The sums of one group as PostgreSQL returns them (text, so nothing is rounded). */
+export interface TotalsRow {
   calls: string | null;
   error_calls: string | null;
   unpriced_calls: string | null;
@@ -49,7 +50,7 @@ export interface UsageTotals {
 
 // Sums run in PostgreSQL and come back as text: BIGINT sums are NUMERIC and token_cost is NUMERIC(24,10),
 // so nothing is rounded before rendering.
-const SUMS = Prisma.sql`
+export const SUMS = Prisma.sql`
   COALESCE(SUM(p.calls), 0)::text AS calls,
   COALESCE(SUM(p.error_calls), 0)::text AS error_calls,
   COALESCE(SUM(p.unpriced_calls), 0)::text AS unpriced_calls,
@@ -96,7 +97,7 @@ export function familyFor(scope: UsageScope, groupBy: GroupBy | "summary"): Roll
  * monthly, daily and hourly rollups of one family and raw rows. `byDay` adds every local midnight as a bound
  * (and a `day` column).
  */
-async function parts(
+export async function parts(
   db: DbClient,
   filter: UsageFilter,
   groupBy: GroupBy | "summary",
@@ -109,7 +110,8 @@ async function parts(
   return partsSql(plan, family, filter, tz, options.byDay ?? false);
 }
 
-function totals(row: TotalsRow): UsageTotals {
+/** One group's sums as numbers and exact decimal strings. */
+export function totals(row: TotalsRow): UsageTotals {
   const cost = row.token_cost ?? "0";
   return {
     calls: countNumber(row.calls),
@@ -184,7 +186,8 @@ const DIMENSIONS: Record<GroupBy, { select: Prisma.Sql; join: Prisma.Sql; group:
   },
 };
 
-function key(groupBy: GroupBy, k: string, label: string | null): BreakdownKey {
+/** The key columns of a breakdown row from its grouping value and label. */
+export function breakdownKey(groupBy: GroupBy, k: string, label: string | null): BreakdownKey {
   switch (groupBy) {
     case "buyer":
       return { buyer_id: Number(k), buyer_name: label };
@@ -217,5 +220,5 @@ export async function usageBreakdown(
     FROM p ${dim.join}
     GROUP BY ${dim.group}
     ORDER BY ${dim.group}`;
-  return rows.map((row) => ({ ...key(groupBy, row.k, row.label), ...totals(row) }));
+  return rows.map((row) => ({ ...breakdownKey(groupBy, row.k, row.label), ...totals(row) }));
 }
