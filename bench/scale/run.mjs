@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { spawnChild, stopAllChildren, stopChild, waitForPort } from "../lib/proc.mjs";
-import { DEFAULT_REDIS_URL } from "../lib/setup.mjs";
+import { DEFAULT_REDIS_URL, removeQueues } from "../lib/setup.mjs";
 import { checkScaleDatabase, DEFAULT_SCALE_DATABASE_URL, loadScale, readLoadInfo } from "./load.mjs";
 import { getJson, measureRoute } from "./measure.mjs";
 import { scaleRoutes } from "./routes.mjs";
@@ -286,6 +286,8 @@ async function main() {
     await removeKeys(client).catch(() => undefined);
     await client.end();
     await stopAllChildren();
+    // The control plane's queue prefix (its schedulers leave keys there); the worker's is swept by its phase.
+    await removeQueues(cfg.redisUrl, [queuePrefix]).catch(() => undefined);
   }
 
   const widths = [34, 5, 5, 8, 8, 8, 10, 4];

@@ -80,7 +80,8 @@ export async function measureWorker({
       seconds,
       firstRowS,
       rate: rows / seconds,
-      steadyRate: firstRowS !== null && seconds > firstRowS ? rows / (seconds - firstRowS) : null,
+      // Too short a window after the first row (a few polls) gives no meaningful rate.
+      steadyRate: firstRowS !== null && seconds - firstRowS >= 1 ? rows / (seconds - firstRowS) : null,
       failed,
       rollupOk: Number(rollup.calls) === n && Number(rollup.tokens) === fill.totalTokens,
       cpu,
