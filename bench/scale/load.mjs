@@ -14,7 +14,6 @@ import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { modelCatalog, zipfCdf, zipfExponent } from "./catalog.mjs";
 import { createFixtures } from "./fixtures.mjs";
-import { buildRollups } from "./rollups.mjs";
 import { COPY_COLUMNS, COPY_HEADER, COPY_TRAILER, encodeRows } from "./rows.mjs";
 
 export const DEFAULT_SCALE_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/tokenmeter_bench_scale";
@@ -111,20 +110,61 @@ async function checkRows(client, sums) {
     throw new Error(`${mismatch.rows[0].n} sampled rows have a request id whose time is not their timestamp`);
 }
 
-/** `rebuildRollups` from @tokenmeter/db when it has one (every rollup level), else the daily and hourly levels. */
-async function rebuildAllRollups(databaseUrl, range) {
-  const dbModule = await import("@tokenmeter/db");
-  if (typeof dbModule.rebuildRollups !== "function") {
-    await buildRollups(() => connect(databaseUrl));
-    return "daily+hourly (bench SQL)";
-  }
-  const db = dbModule.createDbClient({ databaseUrl });
+/** Empties the usage tables of an existing database (none yet: nothing to do). */
+async function emptyUsageTables(databaseUrl) {
+  const client = await connect(databaseUrl).catch((error) => {
+    if (error.code === "3D000") return null; // the database does not exist yet
+    throw error;
+  });
+  if (!client) return;
   try {
-    await dbModule.rebuildRollups(db, range);
+    const { rows } = await client.query(
+      "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND (tablename LIKE 'usage\\_%rollup%' OR tablename IN ('usage_logs', 'usage_captures'))",
+    );
+    if (rows.length > 0)
+      await client.query(`TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(", ")} RESTART IDENTITY`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * When usage_logs is partitioned by month, the partitions of the loaded months (and the next) are created
+ * before the COPY with @tokenmeter/db's own function, as the worker's maintenance would have created them.
+ */
+async function ensurePartitions(client, databaseUrl, startMs, endMs) {
+  const { rows } = await client.query("SELECT relkind FROM pg_class WHERE oid = 'usage_logs'::regclass");
+  if (rows[0]?.relkind !== "p") return 0;
+  const dbModule = await import("@tokenmeter/db");
+  if (typeof dbModule.createUsagePartition !== "function") return 0;
+  const db = dbModule.createDbClient({ databaseUrl });
+  let created = 0;
+  try {
+    const start = new Date(startMs);
+    const end = new Date(endMs);
+    for (
+      let month = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), 1));
+      month <= new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth() + 1, 1));
+      month = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1))
+    ) {
+      if ((await dbModule.createUsagePartition(db, month)) !== null) created++;
+    }
   } finally {
     await db.$disconnect();
   }
-  return "rebuildRollups";
+  return created;
+}
+
+/** Every rollup level recomputed from the rows by @tokenmeter/db's rebuildRollups (as a repair would). */
+async function rebuildAllRollups(databaseUrl, range) {
+  const { createDbClient, rebuildRollups } = await import("@tokenmeter/db");
+  const db = createDbClient({ databaseUrl });
+  try {
+    const result = await rebuildRollups(db, range, { timeoutMs: 4 * 3_600_000 });
+    return result.levels.map((l) => `${l.table} ${l.rows}`).join(", ");
+  } finally {
+    await db.$disconnect();
+  }
 }
 
 /**
@@ -157,6 +197,8 @@ export async function loadScale(options = {}) {
     return performance.now();
   };
   const { prepareDatabase } = await import("@tokenmeter/db");
+  // The old rows go before migrating: a pending migration that rewrites usage_logs then has nothing to copy.
+  await emptyUsageTables(opts.databaseUrl);
   const { created } = await prepareDatabase(opts.databaseUrl);
   let t = lap("migrate_s", t0);
   opts.log(`scale load: database ${dbName} ${created ? "created and " : ""}migrated`);
@@ -173,6 +215,8 @@ export async function loadScale(options = {}) {
       startMs,
       seed: opts.seed,
     });
+    const partitions = await ensurePartitions(client, opts.databaseUrl, startMs, endMs);
+    if (partitions > 0) opts.log(`scale load: ${partitions} monthly partitions of usage_logs created`);
     t = lap("fixtures_s", t);
     const world = {
       ...fixtures,
@@ -206,7 +250,7 @@ export async function loadScale(options = {}) {
     const range = { from: new Date(startMs), to: new Date(endMs + 1) };
     const rollups = await rebuildAllRollups(opts.databaseUrl, range);
     t = lap("rollups_s", t);
-    opts.log(`scale load: rollups rebuilt (${rollups}) in ${timings.rollups_s} s`);
+    opts.log(`scale load: rollups rebuilt in ${timings.rollups_s} s: ${rollups}`);
 
     // Freshly copied pages have no visibility-map bits; autovacuum would set them in production. Without this
     // the first reads would pay for hint bits and index-only scans would visit the heap.
@@ -248,7 +292,6 @@ export async function loadScale(options = {}) {
       seller_rows: Number(seller.rows[0]?.calls ?? 0),
       from: new Date(startMs).toISOString(),
       to: new Date(endMs).toISOString(),
-      rollups,
       seconds: Number(seconds.toFixed(1)),
       copy_rows_per_s: Math.round(opts.rows / timings.copy_s),
       rows_per_s: Math.round(opts.rows / seconds),

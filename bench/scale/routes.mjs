@@ -8,8 +8,9 @@ const day = (ms) => new Date(ms).toISOString().slice(0, 10);
 export const GOALS = { summary: 20, report: 50, logs: 20, dashboard: 150 };
 
 /**
- * The routes: { name, path, auth, goal } where auth is "heavy" | "light" | "seller" | "admin".
- * `logsCursor(firstPage)` turns a first logs page into the query of a deep page (see deepLogsQuery).
+ * The routes: { name, path, auth, goal } where auth is "heavy" | "light" | "seller" | "admin". `serviceId` is
+ * the busiest service, `otherServiceId` one the light buyer never called, `deepCursor` the query parameters of
+ * a page nine tenths of the way back ({ all, heavy }) or null.
  */
 export function scaleRoutes(info, { serviceId, otherServiceId, deepCursor }) {
   const lastMs = Date.parse(info.to);

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { spawnChild, stopAllChildren, stopChild, waitForPort } from "../lib/proc.mjs";
-import { DEFAULT_REDIS_URL } from "../lib/setup.mjs";
+import { DEFAULT_REDIS_URL, removeQueues } from "../lib/setup.mjs";
 import { checkScaleDatabase, DEFAULT_SCALE_DATABASE_URL, loadScale, readLoadInfo } from "./load.mjs";
 import { getJson, measureRoute } from "./measure.mjs";
 import { scaleRoutes } from "./routes.mjs";
@@ -142,12 +142,25 @@ async function logsTargets(client, info) {
   const lo = BigInt(ids.rows[0].lo ?? 0);
   const hi = BigInt(ids.rows[0].hi ?? 0);
   // Nine tenths of the way back in time: a page a reader reaches only by paging far.
-  const deep = lo + (hi - lo) / 10n;
+  const deepId = lo + (hi - lo) / 10n;
+  const deep = await client.query(
+    "SELECT id::text, (extract(epoch FROM request_timestamp) * 1000)::bigint::text AS ms FROM usage_logs WHERE id = $1",
+    [deepId.toString()],
+  );
+  const row = deep.rows[0];
   return {
     serviceId: Number(busiest.rows[0].id),
     otherServiceId: Number(unused.rows[0]?.id ?? busiest.rows[0].id),
-    deepCursor: { all: `before_id=${deep}`, heavy: `before_id=${deep}` },
+    deep: row ? { id: row.id, cursor: Buffer.from(`${row.ms}.${row.id}`).toString("base64url") } : null,
   };
+}
+
+/** The deep page's query: the keyset cursor when the logs route pages by cursor, else before_id. */
+async function deepCursor(base, auth, deep) {
+  if (!deep) return null;
+  const first = await getJson(`${base}/admin/usage/logs?limit=1`, auth);
+  const q = "next_cursor" in first ? `cursor=${deep.cursor}` : `before_id=${deep.id}`;
+  return { all: q, heavy: q };
 }
 
 function line(cells, widths) {
@@ -223,6 +236,7 @@ async function main() {
         `heavy buyer summary says ${heavy.calls_made} calls, the load wrote ${info.heavy_buyer_rows}`,
       );
 
+    targets.deepCursor = await deepCursor(base, auth.admin, targets.deep);
     const routes = scaleRoutes(info, targets).filter((r) => !cfg.only || cfg.only.test(r.name));
     log(
       `\n${routes.length} routes × 1 and 16 connections (${cfg.requests} / ${cfg.requests16} requests, at most ${cfg.budgetS} s each)`,
@@ -262,6 +276,7 @@ async function main() {
         prefix: workerPrefix,
         signingKey,
         buyer: { id: info.light_buyer_id, keyId: Number(keyRow.rows[0].id) },
+        sellerId: info.seller_id,
         n: cfg.workerCaptures,
         timeoutS: cfg.workerTimeoutS,
         tag,
@@ -271,6 +286,8 @@ async function main() {
     await removeKeys(client).catch(() => undefined);
     await client.end();
     await stopAllChildren();
+    // The control plane's queue prefix (its schedulers leave keys there); the worker's is swept by its phase.
+    await removeQueues(cfg.redisUrl, [queuePrefix]).catch(() => undefined);
   }
 
   const widths = [34, 5, 5, 8, 8, 8, 10, 4];
@@ -306,7 +323,7 @@ async function main() {
     );
   if (worker?.lastLines.length) log(`worker's last lines:\n  ${worker.lastLines.join("\n  ")}`);
   log(
-    `load: ${info.reused ? "reused; it took" : "took"} ${info.seconds} s (COPY ${info.copy_s} s at ${fmtInt(info.copy_rows_per_s)} rows/s in ${info.streams} streams, rollups ${info.rollups_s} s via ${info.rollups})`,
+    `load: ${info.reused ? "reused; it took" : "took"} ${info.seconds} s (COPY ${info.copy_s} s at ${fmtInt(info.copy_rows_per_s)} rows/s in ${info.streams} streams, rollups ${info.rollups_s} s, vacuum+analyze ${info.vacuum_analyze_s} s)`,
   );
   const failed = results.filter((r) => !r.ok).length;
   log(`${results.length - failed}/${results.length} goals met${failed ? `; ${failed} not` : ""}`);

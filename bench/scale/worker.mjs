@@ -18,6 +18,7 @@ export async function measureWorker({
   prefix,
   signingKey,
   buyer,
+  sellerId,
   n,
   timeoutS,
   tag,
@@ -26,8 +27,8 @@ export async function measureWorker({
   const service = Number(
     (
       await pg.query(
-        "INSERT INTO api_services (name, slug, upstream_url) VALUES ($1, $2, 'http://127.0.0.1:9') RETURNING id",
-        [`scale bench worker ${tag}`, slug],
+        "INSERT INTO api_services (seller_id, name, slug, upstream_url) VALUES ($1, $2, $3, 'http://127.0.0.1:9') RETURNING id",
+        [sellerId, `scale bench worker ${tag}`, slug],
       )
     ).rows[0].id,
   );
@@ -79,7 +80,8 @@ export async function measureWorker({
       seconds,
       firstRowS,
       rate: rows / seconds,
-      steadyRate: firstRowS !== null && seconds > firstRowS ? rows / (seconds - firstRowS) : null,
+      // Too short a window after the first row (a few polls) gives no meaningful rate.
+      steadyRate: firstRowS !== null && seconds - firstRowS >= 1 ? rows / (seconds - firstRowS) : null,
       failed,
       rollupOk: Number(rollup.calls) === n && Number(rollup.tokens) === fill.totalTokens,
       cpu,

@@ -23,6 +23,20 @@ const envSchema = z.object({
   DATABASE_URL: optional(
     url(["postgresql:", "postgres:"]).default("postgresql://postgres@127.0.0.1:5432/tokenmeter"),
   ),
+  /** A read replica for reports and the dashboard; writes, admin changes and key lookups stay on DATABASE_URL. */
+  DATABASE_READ_URL: optional(url(["postgresql:", "postgres:"]).optional()),
+  /** Pool sizes: writes and key lookups, buyer and seller reports, heavy admin reports, the dashboard. */
+  DB_POOL_MAX: optional(z.coerce.number().int().min(1).max(200).default(5)),
+  DB_READ_POOL_MAX: optional(z.coerce.number().int().min(1).max(200).default(8)),
+  DB_HEAVY_POOL_MAX: optional(z.coerce.number().int().min(1).max(50).default(2)),
+  DB_DASHBOARD_POOL_MAX: optional(z.coerce.number().int().min(1).max(50).default(2)),
+  DB_CONNECT_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(60_000).default(5000)),
+  /** statement_timeout per route class; a route past it answers 503 query_timeout. */
+  READ_QUERY_TIMEOUT_MS: optional(z.coerce.number().int().min(1).max(600_000).default(5000)),
+  HEAVY_QUERY_TIMEOUT_MS: optional(z.coerce.number().int().min(1).max(600_000).default(15_000)),
+  DASHBOARD_QUERY_TIMEOUT_MS: optional(z.coerce.number().int().min(1).max(600_000).default(10_000)),
+  /** How long a rendered dashboard is reused (0: never). */
+  DASHBOARD_CACHE_MS: optional(z.coerce.number().int().min(0).max(600_000).default(5000)),
   REDIS_URL: optional(url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379")),
   API_PORT: optional(z.coerce.number().int().min(0).max(65535).default(8081)),
   // Bound to loopback by default: the admin API and Bull Board must not be exposed by accident.

@@ -28,6 +28,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   queue_unavailable: 503,
+  query_timeout: 503,
   internal_error: 500,
 };
 

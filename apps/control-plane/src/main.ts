@@ -37,7 +37,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(env.LOG_LEVEL);
-  const db = createDbClient({ databaseUrl: env.DATABASE_URL });
+  const db = createDbClient({
+    databaseUrl: env.DATABASE_URL,
+    poolMax: env.DB_POOL_MAX,
+    connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+  });
   // The queue only backs Bull Board and counts: fail fast while Redis is down instead of queueing commands.
   const redis = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on("error", throttledWarn(logger, "redis"));

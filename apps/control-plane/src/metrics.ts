@@ -7,6 +7,8 @@ import { QUEUE_STATES, type QueueCounts, readQueueCounts } from "./queue-stats.j
 export interface Metrics {
   registry: Registry;
   middleware: RequestHandler;
+  /** Report queries that ran out of time, by route class and why (alert on any sustained rate). */
+  queryTimeouts: Counter<"class" | "kind">;
 }
 
 // Labels use the matched route pattern, never the raw URL, so ids and junk paths cannot explode cardinality.
@@ -87,5 +89,11 @@ export function createMetrics(queue: Queue | undefined): Metrics {
     });
     next();
   };
-  return { registry, middleware };
+  const queryTimeouts = new Counter({
+    name: "tokenmeter_control_plane_query_timeouts_total",
+    help: "Report queries cancelled by statement_timeout or left without a connection, by route class",
+    labelNames: ["class", "kind"] as const,
+    registers: [registry],
+  });
+  return { registry, middleware, queryTimeouts };
 }

@@ -10,6 +10,7 @@ import { errorHandler, notFoundHandler } from "./errors.js";
 import { requireSameOriginJson } from "./http/same-origin.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, rememberRouteBase } from "./metrics.js";
+import { createReadClients, queryClass, queryTimeoutHandler, type ReadClients } from "./read-clients.js";
 import { adminAlertsRouter } from "./routes/admin-alerts.js";
 import { adminBuyersRouter } from "./routes/admin-buyers.js";
 import { adminLedgerRouter } from "./routes/admin-ledger.js";
@@ -34,13 +35,15 @@ export interface ControlPlaneDeps {
   logger?: Logger;
   /** How the queue's Redis persists (reported by /healthz). */
   redisPersistence?: () => RedisPersistence;
+  /** The report pools; by default opened from env (and closed by `close`). */
+  readers?: ReadClients;
 }
 
 /** The assembled app, not yet listening. */
 export interface ControlPlane {
   app: Express;
   registry: Registry;
-  /** Releases what the app itself created (its metrics registry); does not close db or queue. */
+  /** Releases what the app itself created (metrics registry, read pools it opened); not db or queue. */
   close(): Promise<void>;
 }
 
@@ -71,13 +74,21 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
   const { env, db, queue } = deps;
   const logger = deps.logger ?? createLogger(env.LOG_LEVEL);
   const metrics = createMetrics(queue);
+  const ownReaders = deps.readers === undefined;
+  const readers = deps.readers ?? createReadClients(env);
   const app = express();
   app.disable("x-powered-by");
 
   app.use(metrics.middleware);
   app.use(requestLog(logger));
   app.use(healthRouter({ db, queue, registry: metrics.registry, redisPersistence: deps.redisPersistence }));
-  app.use("/api/v1", rememberRouteBase, usageSummaryRouter(db), sellerUsageRouter(db));
+  app.use(
+    "/api/v1",
+    rememberRouteBase,
+    queryClass("reads"),
+    usageSummaryRouter(db, readers.reads),
+    sellerUsageRouter(db, readers.reads),
+  );
   app.use("/usage", rememberRouteBase, usagePageRouter());
   // Browser pages: HTTP Basic (password = admin token) works besides Bearer, since browsers cannot send Bearer.
   const browserAdmin = requireAdmin(env.ADMIN_TOKEN, { allowBasic: true });
@@ -89,7 +100,14 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     refuseJobWrites,
     queuesHandler(queue),
   );
-  app.use("/dashboard", rememberRouteBase, browserAdmin, dashboardRouter({ db, queue }));
+  app.use(
+    "/dashboard",
+    rememberRouteBase,
+    browserAdmin,
+    queryClass("dashboard"),
+    dashboardRouter({ db: readers.dashboard, queue, cacheMs: env.DASHBOARD_CACHE_MS }),
+  );
+  app.use("/admin/usage", queryClass("heavy"));
   // Bodies are parsed only after authentication, so anonymous clients cannot make the app parse 1 MB of JSON.
   app.use(
     "/admin",
@@ -100,13 +118,14 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     adminServicesRouter(db, { keyring: env.SECRETS_KEY, privateUpstreams: env.ALLOW_PRIVATE_UPSTREAMS }),
     adminBuyersRouter(db),
     adminPricesRouter(db),
-    adminUsageRouter(db),
+    adminUsageRouter(db, readers.heavy),
     adminUsageRulesRouter(db),
     adminLedgerRouter(db),
     adminSellersRouter(db),
     adminAlertsRouter(db),
   );
   app.use(notFoundHandler);
+  app.use(queryTimeoutHandler(metrics.queryTimeouts));
   app.use(errorHandler(logger));
 
   return {
@@ -114,6 +133,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     registry: metrics.registry,
     async close() {
       metrics.registry.clear();
+      if (ownReaders) await readers.close();
     },
   };
 }

@@ -9,10 +9,12 @@ import {
   startApp,
   type TestApp,
 } from "./helpers.js";
+import { recordTotals } from "./usage-rows.js";
 
 let app: TestApp;
 let buyerA: bigint;
 let buyerB: bigint;
+let buyerLogs: bigint;
 let s1: { id: bigint; name: string };
 let s2: { id: bigint; name: string };
 const today = dayOffset(0);
@@ -31,6 +33,8 @@ beforeAll(async () => {
   s2 = await createService(app.db);
   buyerA = (await createBuyerWithKey(app.db)).buyerId;
   buyerB = (await createBuyerWithKey(app.db)).buyerId;
+  // Raw rows of their own for the logs route (the fixtures above are real rows too).
+  buyerLogs = (await createBuyerWithKey(app.db)).buyerId;
   const row = (
     buyerUserId: bigint,
     apiServiceId: bigint,
@@ -39,19 +43,13 @@ beforeAll(async () => {
     calls: number,
     cost: string,
   ) =>
-    app.db.usageDailyRollup.create({
-      data: {
-        buyerUserId,
-        apiServiceId,
-        day: new Date(`${day}T00:00:00Z`),
-        modelName,
-        calls,
-        errorCalls: 1,
-        inputTokens: calls * 10,
-        outputTokens: calls,
-        totalTokens: calls * 11,
-        tokenCost: cost,
-      },
+    recordTotals(app.db, { buyerId: buyerUserId, serviceId: apiServiceId }, day, modelName, {
+      calls,
+      errorCalls: 1,
+      inputTokens: calls * 10,
+      outputTokens: calls,
+      totalTokens: calls * 11,
+      tokenCost: cost,
     });
   await row(buyerA, s1.id, today, "m-1", 2, "0.1");
   await row(buyerA, s2.id, twoDaysAgo, "m-2", 3, "0.2");
@@ -61,7 +59,7 @@ beforeAll(async () => {
     await app.db.usageLog.create({
       data: {
         requestId: randomUUID(),
-        buyerUserId: buyerA,
+        buyerUserId: buyerLogs,
         apiKeyId: 1n,
         apiServiceId: s1.id,
         requestTimestamp: new Date(),
@@ -80,7 +78,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await cleanup(app.db, [buyerA, buyerB], [s1.id, s2.id]);
+  await cleanup(app.db, [buyerA, buyerB, buyerLogs], [s1.id, s2.id]);
   await app.close();
 });
 
@@ -169,11 +167,11 @@ describe("GET /admin/usage/breakdown", () => {
 
 describe("GET /admin/usage/logs", () => {
   it("returns raw rows newest first and pages with before_id", async () => {
-    const first = await json(`/admin/usage/logs?buyer_id=${buyerA}&limit=2`);
+    const first = await json(`/admin/usage/logs?buyer_id=${buyerLogs}&limit=2`);
     expect(first.rows).toHaveLength(2);
     expect(first.rows[0].id).toBeGreaterThan(first.rows[1].id);
     expect(first.rows[0]).toMatchObject({
-      buyer_id: Number(buyerA),
+      buyer_id: Number(buyerLogs),
       api_service_id: Number(s1.id),
       model_name: "m-1",
       token_cost: 0.0000000025,
@@ -181,7 +179,7 @@ describe("GET /admin/usage/logs", () => {
     });
     expect(first.next_before_id).toBe(first.rows[1].id);
     const second = await json(
-      `/admin/usage/logs?buyer_id=${buyerA}&limit=2&before_id=${first.next_before_id}`,
+      `/admin/usage/logs?buyer_id=${buyerLogs}&limit=2&before_id=${first.next_before_id}`,
     );
     expect(second.rows).toHaveLength(1);
     expect(second.next_before_id).toBeNull();

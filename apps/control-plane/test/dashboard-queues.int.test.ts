@@ -10,6 +10,7 @@ import {
   startApp,
   type TestApp,
 } from "./helpers.js";
+import { recordTotals } from "./usage-rows.js";
 
 let app: TestApp;
 const buyers: bigint[] = [];
@@ -27,16 +28,10 @@ beforeAll(async () => {
   const service = await createService(app.db, `svc & "co"`);
   buyers.push(buyer.buyerId);
   services.push(service.id);
-  await app.db.usageDailyRollup.create({
-    data: {
-      buyerUserId: buyer.buyerId,
-      apiServiceId: service.id,
-      day: new Date(`${dayOffset(0)}T00:00:00Z`),
-      modelName: "model<b>",
-      calls: 7,
-      totalTokens: 70,
-      tokenCost: "0.0000000007",
-    },
+  await recordTotals(app.db, { buyerId: buyer.buyerId, serviceId: service.id }, dayOffset(0), "model<b>", {
+    calls: 7,
+    totalTokens: 70,
+    tokenCost: "0.0000000007",
   });
   await app.queue.add(CAPTURE_BATCH_JOB_NAME, { test: true }, { jobId: "dashboard-test-job" });
 });

@@ -31,7 +31,7 @@ export interface TestApp {
 
 /** Starts the app on the injected test database and Redis; overrides point either at unreachable servers. */
 export async function startApp(
-  overrides: { databaseUrl?: string; redisUrl?: string } = {},
+  overrides: { databaseUrl?: string; redisUrl?: string; env?: Record<string, string> } = {},
 ): Promise<TestApp> {
   const env = parseEnv({
     DATABASE_URL: overrides.databaseUrl ?? inject("databaseUrl"),
@@ -41,6 +41,11 @@ export async function startApp(
     LOG_LEVEL: "silent",
     // A queue of its own per app, so no worker elsewhere consumes what a test adds.
     QUEUE_PREFIX: `${inject("queuePrefix")}_cp_${unique()}`,
+    // Small report pools: several test files run apps side by side on one PostgreSQL.
+    DB_READ_POOL_MAX: "2",
+    DB_HEAVY_POOL_MAX: "1",
+    DB_DASHBOARD_POOL_MAX: "1",
+    ...overrides.env,
   });
   const db = createDbClient({ databaseUrl: env.DATABASE_URL, poolMax: 4 });
   const redis = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
@@ -108,12 +113,18 @@ export function dayOffset(offset: number, now = new Date()): string {
 
 /** Removes everything the given buyers and services own. */
 export async function cleanup(db: DbClient, buyerIds: bigint[], serviceIds: bigint[]): Promise<void> {
-  await db.usageDailyRollup.deleteMany({
+  const byBuyerOrService = {
     where: { OR: [{ buyerUserId: { in: buyerIds } }, { apiServiceId: { in: serviceIds } }] },
-  });
-  await db.usageHourlyRollup.deleteMany({
-    where: { OR: [{ buyerUserId: { in: buyerIds } }, { apiServiceId: { in: serviceIds } }] },
-  });
+  };
+  const byService = { where: { apiServiceId: { in: serviceIds } } };
+  await db.usageDailyRollup.deleteMany(byBuyerOrService);
+  await db.usageHourlyRollup.deleteMany(byBuyerOrService);
+  await db.usageKeyHourlyRollup.deleteMany(byBuyerOrService);
+  await db.usageKeyDailyRollup.deleteMany(byBuyerOrService);
+  await db.usageKeyMonthlyRollup.deleteMany(byBuyerOrService);
+  await db.usageServiceHourlyRollup.deleteMany(byService);
+  await db.usageServiceDailyRollup.deleteMany(byService);
+  await db.usageServiceMonthlyRollup.deleteMany(byService);
   await db.usageLog.deleteMany({
     where: { OR: [{ buyerUserId: { in: buyerIds } }, { apiServiceId: { in: serviceIds } }] },
   });

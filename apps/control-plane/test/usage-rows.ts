@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { DbClient, UsageRow } from "@tokenmeter/db";
+import { type DbClient, recordUsage, type UsageRow } from "@tokenmeter/db";
 import { generateSellerKey } from "@tokenmeter/keys";
 import { unique } from "./helpers.js";
 
@@ -57,4 +57,45 @@ export async function createSellerWithKey(db: DbClient, name = `seller-${unique(
 export async function cleanupSellers(db: DbClient, sellerIds: bigint[]): Promise<void> {
   await db.sellerApiKey.deleteMany({ where: { sellerId: { in: sellerIds } } });
   await db.seller.deleteMany({ where: { id: { in: sellerIds } } });
+}
+
+/** What a fixture adds up to for one buyer, service, model and UTC day. */
+export interface FixtureTotals {
+  calls: number;
+  errorCalls?: number;
+  unpricedCalls?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  totalTokens?: number;
+  tokenCost?: string;
+}
+
+/**
+ * Records `calls` real rows (through the ledger's own insert, so every rollup level sees them) at noon UTC of
+ * `day` that add up to `totals`: the first priced row carries every token and the cost, `errorCalls` rows
+ * answered 500, `unpricedCalls` rows have no price.
+ */
+export async function recordTotals(
+  db: DbClient,
+  ids: { buyerId: bigint; keyId?: bigint; serviceId: bigint },
+  day: string,
+  modelName: string,
+  totals: FixtureTotals,
+): Promise<void> {
+  const at = new Date(`${day}T12:00:00Z`);
+  const unpriced = totals.unpricedCalls ?? 0;
+  const errors = totals.errorCalls ?? 0;
+  const carrier = unpriced < totals.calls ? unpriced : 0;
+  const rows = Array.from({ length: totals.calls }, (_, i) =>
+    usageRow({ buyerId: ids.buyerId, keyId: ids.keyId ?? 1n, serviceId: ids.serviceId }, at, {
+      modelName: modelName === "" ? null : modelName,
+      statusCode: i >= totals.calls - errors ? 500 : 200,
+      inputTokens: i === carrier ? (totals.inputTokens ?? 0) : 0,
+      outputTokens: i === carrier ? (totals.outputTokens ?? 0) : 0,
+      totalTokens: i === carrier ? (totals.totalTokens ?? 0) : 0,
+      tokenCost: i < unpriced ? null : i === carrier ? (totals.tokenCost ?? "0") : "0",
+      modelPriceId: i < unpriced ? null : 1n,
+    }),
+  );
+  await recordUsage(db, rows);
 }

@@ -9,6 +9,7 @@ import {
   startApp,
   type TestApp,
 } from "./helpers.js";
+import { type FixtureTotals, recordTotals } from "./usage-rows.js";
 
 let app: TestApp;
 const buyers: bigint[] = [];
@@ -27,10 +28,8 @@ const lastMonth = (() => {
 })();
 const sameMonth = (day: string) => day.slice(0, 7) === today.slice(0, 7);
 
-function rollup(buyerUserId: bigint, apiServiceId: bigint, day: string, modelName: string, values: object) {
-  return app.db.usageDailyRollup.create({
-    data: { buyerUserId, apiServiceId, day: new Date(`${day}T00:00:00Z`), modelName, ...values },
-  });
+function rollup(buyerId: bigint, serviceId: bigint, day: string, modelName: string, values: FixtureTotals) {
+  return recordTotals(app.db, { buyerId, serviceId }, day, modelName, values);
 }
 
 const summary = (key: string, query = "", header: "bearer" | "x-api-key" = "bearer") =>

@@ -6,6 +6,13 @@ export interface DbClientOptions {
   databaseUrl: string;
   /** Pool size of the node-postgres pool behind Prisma. */
   poolMax?: number;
+  /** How long a query waits for a free connection (or to open one) before failing; default 5 s. */
+  connectTimeoutMs?: number;
+  /**
+   * PostgreSQL's `statement_timeout` for every statement on this pool (0 or absent: none). A statement past it
+   * is cancelled by the server (SQLSTATE 57014), which frees the connection for the next query.
+   */
+  statementTimeoutMs?: number;
 }
 
 /** Makes a Prisma client that talks to PostgreSQL through the `pg` driver adapter (no native engine). */
@@ -13,9 +20,29 @@ export function createDbClient(options: DbClientOptions): PrismaClient {
   const adapter = new PrismaPg({
     connectionString: options.databaseUrl,
     max: options.poolMax ?? 10,
-    connectionTimeoutMillis: 5000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   return new PrismaClient({ adapter });
 }
 
 export type DbClient = PrismaClient;
+
+/**
+ * Why a query failed for lack of time, if it did: `statement_timeout` (the server cancelled it, SQLSTATE 57014)
+ * or `pool_timeout` (no connection became free within the connect timeout). Anything else: undefined.
+ */
+export function queryTimeoutKind(error: unknown): "statement_timeout" | "pool_timeout" | undefined {
+  const cause = (
+    error as { meta?: { driverAdapterError?: { cause?: { originalCode?: string; code?: string } } } }
+  )?.meta?.driverAdapterError?.cause;
+  const code = cause?.originalCode ?? cause?.code ?? (error as { code?: string })?.code;
+  if (code === "57014") return "statement_timeout";
+  const message = String((error as { message?: unknown })?.message ?? "");
+  if (
+    /timeout exceeded when trying to connect|Connection terminated due to connection timeout/i.test(message)
+  ) {
+    return "pool_timeout";
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
 export { type BuyerKeyRecord, findBuyerKey } from "./api-keys.js";
-export { createDbClient, type DbClient, type DbClientOptions } from "./client.js";
+export { createDbClient, type DbClient, type DbClientOptions, queryTimeoutKind } from "./client.js";
 export {
   CONFIG_CHANNEL,
   type ConfigListener,
@@ -30,6 +30,28 @@ export {
   readLedgerChunk,
   readLedgerRows,
 } from "./ledger-corrections.js";
+export {
+  addDays,
+  DEFAULT_TIME_ZONE,
+  dayBoundaries,
+  isUtc,
+  UnknownTimeZoneError,
+} from "./ledger-reads/bounds.js";
+export { type DashboardTotals, dashboardTotals } from "./ledger-reads/dashboard.js";
+export type { UsageScope } from "./ledger-reads/parts.js";
+export { planReads, type ReadPlan, type Span } from "./ledger-reads/plan.js";
+export {
+  type BreakdownKey,
+  familyFor,
+  GROUP_BYS,
+  type GroupBy,
+  type UsageFilter,
+  type UsageTotals,
+  usageBreakdown,
+  usageByService,
+} from "./ledger-reads/queries.js";
+export { costNumber, countNumber, decimalString, idNumber } from "./ledger-reads/render.js";
+export { type UnpricedModel, unpricedModels } from "./ledger-reads/unpriced.js";
 export { requestTimeOf } from "./request-time.js";
 export { deleteExpiredCaptures, type RetainedCapture, readRetainedCaptures } from "./retained-captures.js";
 export {

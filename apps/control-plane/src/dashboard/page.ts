@@ -1,6 +1,6 @@
+import type { UsageTotals } from "@tokenmeter/db";
 import type { QueueCounts } from "../queue-stats.js";
 import type { DayRange } from "../usage/period.js";
-import type { UsageTotals } from "../usage/queries.js";
 import { type Bar, barChart } from "./chart.js";
 import { html, type SafeHtml } from "./html.js";
 import { type OperationsView, renderOperations } from "./operations.js";

@@ -1,4 +1,4 @@
-import type { DbClient } from "@tokenmeter/db";
+import { type DbClient, unpricedModels } from "@tokenmeter/db";
 import {
   loadPriceBook,
   loadServiceSettings,
@@ -13,7 +13,6 @@ import { z } from "zod";
 import { ApiError } from "../errors.js";
 import { idJson, idSchema, parseWith, queryInt } from "../http/validation.js";
 import { modelNameSchema } from "../usage/rate.js";
-import { unpricedModels } from "../usage/unpriced.js";
 
 const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
 

@@ -1,10 +1,9 @@
-import { type DbClient, notifyConfigChange, Prisma } from "@tokenmeter/db";
+import { type DbClient, decimalString, notifyConfigChange, Prisma } from "@tokenmeter/db";
 import express, { type Router } from "express";
 import { z } from "zod";
 import { ApiError } from "../errors.js";
 import { idJson, parseWith } from "../http/validation.js";
 import { modelNameSchema, rateSchema, tiersSchema } from "../usage/rate.js";
-import { decimalString } from "../usage/render.js";
 
 const putSchema = z.object({
   input_cost_per_1k: rateSchema,

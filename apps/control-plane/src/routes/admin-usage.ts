@@ -12,8 +12,11 @@ const filterSchema = z.object({
   api_service_id: idSchema.optional(),
   seller_id: idSchema.optional(),
 });
-/** `/admin/usage/*`: summaries and breakdowns from the rollups, and raw rows for drill-down. */
-export function adminUsageRouter(db: DbClient): Router {
+/**
+ * `/admin/usage/*`: summaries and breakdowns from the rollups (read with `heavy`, the admin reports' own pool
+ * and statement_timeout), and raw rows for drill-down.
+ */
+export function adminUsageRouter(db: DbClient, heavy: DbClient): Router {
   const router = express.Router();
 
   // Without filters the summary covers every buyer (marketplace-wide totals).
@@ -26,7 +29,7 @@ export function adminUsageRouter(db: DbClient): Router {
       apiServiceId: filter.api_service_id,
       sellerId: filter.seller_id,
     };
-    const summary = await usageSummaryWithBreakdown(db, range, scope, groupBy);
+    const summary = await usageSummaryWithBreakdown(heavy, range, scope, groupBy);
     res.json({
       ...summary,
       buyer_id: filter.buyer_id === undefined ? null : idJson(filter.buyer_id),
@@ -44,7 +47,7 @@ export function adminUsageRouter(db: DbClient): Router {
       apiServiceId: filter.api_service_id,
       sellerId: filter.seller_id,
     };
-    res.json(await usageBreakdownReport(db, groupBy, range, scope));
+    res.json(await usageBreakdownReport(heavy, groupBy, range, scope));
   });
 
   // Newest first by (request_timestamp, id), one keyset page at a time (usage/logs-query.ts).

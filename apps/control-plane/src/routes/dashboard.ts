@@ -1,18 +1,12 @@
-import type { DbClient } from "@tokenmeter/db";
+import { type BreakdownKey, type DbClient, dashboardTotals, type UsageTotals } from "@tokenmeter/db";
 import type { Queue } from "bullmq";
 import { Decimal } from "decimal.js";
 import express, { type Router } from "express";
+import { LRUCache } from "lru-cache";
 import { readOperations } from "../dashboard/operations.js";
 import { type DashboardView, type LabelledTotals, renderDashboard } from "../dashboard/page.js";
 import { readQueueCounts } from "../queue-stats.js";
-import { addDays, resolvePeriod, utcDay } from "../usage/period.js";
-import {
-  type BreakdownKey,
-  type GroupBy,
-  type UsageTotals,
-  usageBreakdown,
-  usageByService,
-} from "../usage/queries.js";
+import { addDays, type DayRange, resolvePeriod, utcDay } from "../usage/period.js";
 
 const MAX_TABLE_ROWS = 50;
 
@@ -39,23 +33,19 @@ function formQuery(query: Record<string, unknown>) {
   return { period: value(query.period), from: value(query.from), to: value(query.to) };
 }
 
-/** `GET /dashboard`: totals by buyer, service, model and day for a chosen period, plus queue counts. */
-export function dashboardRouter(deps: { db: DbClient; queue?: Queue }): Router {
+/**
+ * `GET /dashboard`: totals by buyer, service, model and day for a chosen period, plus queue counts. The ledger
+ * part is one statement; a page is reused for `cacheMs` (concurrent requests for the same period share one
+ * read), so a room of operators refreshing costs the database one read per period every few seconds.
+ */
+export function dashboardRouter(deps: { db: DbClient; queue?: Queue; cacheMs?: number }): Router {
   const router = express.Router();
-  router.get("/", async (req, res) => {
-    const now = new Date();
-    const range = resolvePeriod(formQuery(req.query), now);
+  const cacheMs = deps.cacheMs ?? 0;
+  const build = async (range: DayRange, now: Date): Promise<DashboardView> => {
     const today = utcDay(now);
     const window = { from: addDays(today, -29), to: today };
-    const filter = { from: range.from, to: range.to };
-    const breakdown = (groupBy: GroupBy) => usageBreakdown(deps.db, groupBy, filter);
-    const [summary, buyers, services, models, days, recent, queue, operations] = await Promise.all([
-      usageByService(deps.db, filter),
-      breakdown("buyer"),
-      breakdown("service"),
-      breakdown("model"),
-      breakdown("day"),
-      usageBreakdown(deps.db, "day", window),
+    const [ledger, queue, operations] = await Promise.all([
+      dashboardTotals(deps.db, { from: range.from, to: range.to }, window),
       readQueueCounts(deps.queue),
       readOperations(deps.db),
     ]);
@@ -68,21 +58,21 @@ export function dashboardRouter(deps: { db: DbClient; queue?: Queue }): Router {
         omitted: Math.max(0, sorted.length - MAX_TABLE_ROWS),
       };
     };
-    const recentByDay = new Map(recent.map((row) => [label(row), row]));
+    const recentByDay = new Map(ledger.recent.map((row) => [label(row), row]));
     const empty = (day: string) => ({ day, totals: zeroTotals() });
-    const view: DashboardView = {
+    return {
       range,
       today,
-      total: summary.total,
+      total: ledger.total,
       tables: [
-        ranked("By buyer", "Buyer", buyers),
-        ranked("By API service", "Service", services),
-        ranked("By model", "Model", models),
+        ranked("By buyer", "Buyer", ledger.byBuyer),
+        ranked("By API service", "Service", ledger.byService),
+        ranked("By model", "Model", ledger.byModel),
         {
           title: "By day",
           keyHeading: "Day (UTC)",
-          rows: days.map((row) => ({ ...row, label: label(row) })).slice(-366),
-          omitted: Math.max(0, days.length - 366),
+          rows: ledger.byDay.map((row) => ({ ...row, label: label(row) })).slice(-366),
+          omitted: Math.max(0, ledger.byDay.length - 366),
         },
       ],
       // Days without usage still get a (zero) bar so the chart's x-axis is evenly spaced.
@@ -94,13 +84,28 @@ export function dashboardRouter(deps: { db: DbClient; queue?: Queue }): Router {
       operations,
       generatedAt: now,
     };
+  };
+  const cache =
+    cacheMs > 0
+      ? new LRUCache<string, DashboardView, DayRange>({
+          max: 100,
+          ttl: cacheMs,
+          fetchMethod: (_key, _stale, { context }) => build(context, new Date()),
+        })
+      : undefined;
+
+  router.get("/", async (req, res) => {
+    const now = new Date();
+    const range = resolvePeriod(formQuery(req.query), now);
+    const key = `${range.period}|${range.from}|${range.to}|${utcDay(now)}`;
+    const view = cache ? await cache.fetch(key, { context: range }) : await build(range, now);
     res
       .status(200)
       .set("Content-Security-Policy", CSP)
       .set("X-Content-Type-Options", "nosniff")
       .set("Cache-Control", "no-store")
       .type("html")
-      .send(renderDashboard(view));
+      .send(renderDashboard(view as DashboardView));
   });
   return router;
 }

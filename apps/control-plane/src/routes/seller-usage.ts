@@ -10,7 +10,7 @@ import { usageBreakdownReport, usageSummaryWithBreakdown } from "../usage/summar
  * `GET /api/v1/seller/usage/summary|breakdown`: the calling seller's services only, in any time zone, grouped
  * by `service|model|buyer|day`. The seller id comes only from the key, so no query parameter can widen it.
  */
-export function sellerUsageRouter(db: DbClient): Router {
+export function sellerUsageRouter(db: DbClient, reads: DbClient): Router {
   const router = express.Router();
   router.use("/seller", requireSellerKey(db));
 
@@ -18,7 +18,7 @@ export function sellerUsageRouter(db: DbClient): Router {
     const groupBy = parseGroupBy(req.query.group_by, SELLER_GROUP_BYS);
     const range = resolvePeriod(req.query);
     const { sellerId } = sellerOf(res);
-    const summary = await usageSummaryWithBreakdown(db, range, { sellerId }, groupBy);
+    const summary = await usageSummaryWithBreakdown(reads, range, { sellerId }, groupBy);
     res.set("Cache-Control", "no-store").json({ ...summary, seller_id: idJson(sellerId) });
   });
 
@@ -26,7 +26,7 @@ export function sellerUsageRouter(db: DbClient): Router {
     const groupBy = parseGroupBy(req.query.group_by, SELLER_GROUP_BYS, true);
     const range = resolvePeriod(req.query);
     const { sellerId } = sellerOf(res);
-    const report = await usageBreakdownReport(db, groupBy, range, { sellerId });
+    const report = await usageBreakdownReport(reads, groupBy, range, { sellerId });
     res.set("Cache-Control", "no-store").json({ ...report, seller_id: idJson(sellerId) });
   });
 

@@ -7,9 +7,9 @@ import { usageBreakdownReport, usageSummaryWithBreakdown } from "../usage/summar
 
 /**
  * `GET /api/v1/usage/summary` and `/usage/breakdown`: the calling buyer's own usage, in any time zone (`tz`),
- * optionally grouped (`group_by=api|model|day|key`).
+ * optionally grouped (`group_by=api|model|day|key`). Keys are looked up with `db`, reports read with `reads`.
  */
-export function usageSummaryRouter(db: DbClient): Router {
+export function usageSummaryRouter(db: DbClient, reads: DbClient): Router {
   const router = express.Router();
   router.get("/usage/summary", requireBuyerKey(db), async (req, res) => {
     const groupBy = parseGroupBy(req.query.group_by, BUYER_GROUP_BYS);
@@ -18,13 +18,13 @@ export function usageSummaryRouter(db: DbClient): Router {
     const { buyerId } = buyerOf(res);
     res
       .set("Cache-Control", "no-store")
-      .json(await usageSummaryWithBreakdown(db, range, { buyerId }, groupBy));
+      .json(await usageSummaryWithBreakdown(reads, range, { buyerId }, groupBy));
   });
   router.get("/usage/breakdown", requireBuyerKey(db), async (req, res) => {
     const groupBy = parseGroupBy(req.query.group_by, BUYER_GROUP_BYS, true);
     const range = resolvePeriod(req.query);
     const { buyerId } = buyerOf(res);
-    res.set("Cache-Control", "no-store").json(await usageBreakdownReport(db, groupBy, range, { buyerId }));
+    res.set("Cache-Control", "no-store").json(await usageBreakdownReport(reads, groupBy, range, { buyerId }));
   });
   return router;
 }

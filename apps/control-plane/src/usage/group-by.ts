@@ -1,5 +1,5 @@
+import type { GroupBy } from "@tokenmeter/db";
 import { ApiError } from "../errors.js";
-import type { GroupBy } from "./queries.js";
 
 /** The `group_by` names a reader may use, mapped to the query layer's dimensions. */
 export type GroupByNames = Readonly<Record<string, GroupBy>>;

@@ -1,8 +1,7 @@
-import { type DbClient, Prisma } from "@tokenmeter/db";
+import { costNumber, type DbClient, decimalString, Prisma } from "@tokenmeter/db";
 import { z } from "zod";
 import { ApiError } from "../errors.js";
 import { idJson, idSchema, queryInt } from "../http/validation.js";
-import { costNumber, decimalString } from "./render.js";
 
 /**
  * `GET /admin/usage/logs`: raw usage rows newest first by (request_timestamp, id), one keyset page at a time.

@@ -1,3 +1,4 @@
+import { addDays } from "@tokenmeter/db";
 import { ApiError } from "../errors.js";
 import { localDay, parseTimeZone } from "./zone.js";
 
@@ -21,10 +22,7 @@ export function utcDay(instant: Date): string {
   return instant.toISOString().slice(0, 10);
 }
 
-/** Adds whole days to a YYYY-MM-DD day. */
-export function addDays(day: string, days: number): string {
-  return utcDay(new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS));
-}
+export { addDays };
 
 function parseDay(value: unknown, name: string): string {
   if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {

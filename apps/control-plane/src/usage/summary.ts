@@ -1,8 +1,29 @@
-import type { DbClient } from "@tokenmeter/db";
+import {
+  type DbClient,
+  usageBreakdown as readBreakdown,
+  usageByService as readByService,
+  UnknownTimeZoneError,
+  type UsageScope,
+} from "@tokenmeter/db";
+import { ApiError } from "../errors.js";
 import type { GroupByChoice } from "./group-by.js";
-import type { UsageScope } from "./parts.js";
 import type { DayRange } from "./period.js";
-import { usageBreakdown, usageByService } from "./queries.js";
+
+// A zone the runtime knew but PostgreSQL does not (older tzdata) is still the client's input: 400 invalid_tz.
+async function zoneChecked<T>(read: Promise<T>): Promise<T> {
+  try {
+    return await read;
+  } catch (error) {
+    if (error instanceof UnknownTimeZoneError) throw new ApiError("invalid_tz", error.message);
+    throw error;
+  }
+}
+
+/** The ledger's totals by service, with an unknown zone answered as a 400. */
+export const usageByService: typeof readByService = (db, filter) => zoneChecked(readByService(db, filter));
+/** The ledger's breakdown, with an unknown zone answered as a 400. */
+export const usageBreakdown: typeof readBreakdown = (db, groupBy, filter) =>
+  zoneChecked(readBreakdown(db, groupBy, filter));
 
 /**
  * The usage summary document shared by the buyer, seller and admin endpoints and the dashboard:

@@ -1,7 +1,5 @@
+import { DEFAULT_TIME_ZONE } from "@tokenmeter/db";
 import { ApiError } from "../errors.js";
-
-/** The zone periods use when a request names none. */
-export const DEFAULT_TIME_ZONE = "UTC";
 
 // Names like "Asia/Kolkata", "America/Argentina/Buenos_Aires", "Etc/GMT+5", "UTC": no spaces, quotes or SQL.
 const ZONE_SHAPE = /^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/;
@@ -39,11 +37,6 @@ export function parseTimeZone(value: unknown): string {
     throw new ApiError("invalid_tz", `unknown time zone: ${value}`);
   }
   return value;
-}
-
-/** Whether a zone is UTC itself, so day bounds are UTC midnights without asking the database. */
-export function isUtc(tz: string): boolean {
-  return /^(Etc\/)?(UTC|UCT|Zulu|Universal|GMT)$/i.test(tz);
 }
 
 /** The calendar day of an instant in a zone, as YYYY-MM-DD. */

@@ -1,5 +1,12 @@
-import { Prisma } from "@tokenmeter/db";
-import type { ReadPlan, Span } from "./segments.js";
+import { Prisma } from "../generated/prisma/client.js";
+import {
+  ROLLUP_LEVELS,
+  type RollupDimension,
+  type RollupFamily,
+  type RollupGrain,
+  type RollupLevel,
+} from "../rollup-levels.js";
+import type { ReadPlan, Span } from "./plan.js";
 
 /** Whose usage a report covers; the scope is applied to every source (rollups and raw rows alike). */
 export interface UsageScope {
@@ -27,7 +34,9 @@ function scopeSql(alias: "r" | "l", scope: UsageScope): Prisma.Sql {
 const iso = (t: number) => new Date(t).toISOString();
 const isoDay = (t: number) => iso(t).slice(0, 10);
 
-// Rows within the spans: an index-friendly outer bound, plus a multirange test when the spans have gaps.
+const MAX_OR_SPANS = 400;
+
+// Rows within the spans: index ranges, or for very many spans an outer bound plus a multirange test.
 function within(column: Prisma.Sql, spans: Span[], kind: "date" | "timestamptz"): Prisma.Sql {
   const text = kind === "date" ? isoDay : iso;
   const type = Prisma.raw(kind);
@@ -35,6 +44,16 @@ function within(column: Prisma.Sql, spans: Span[], kind: "date" | "timestamptz")
   const last = spans.at(-1) as Span;
   const bound = Prisma.sql`${column} >= ${text(first.from)}::${type} AND ${column} < ${text(last.to)}::${type}`;
   if (spans.length === 1) return bound;
+  // A few spans far apart (a zone's cut hours at both ends of a long range): one index range each, so
+  // PostgreSQL reads only those (BitmapOr) instead of everything between the first and the last.
+  if (spans.length <= MAX_OR_SPANS) {
+    return Prisma.sql`(${Prisma.join(
+      spans.map(
+        (s) => Prisma.sql`(${column} >= ${text(s.from)}::${type} AND ${column} < ${text(s.to)}::${type})`,
+      ),
+      " OR ",
+    )})`;
+  }
   const range = Prisma.raw(kind === "date" ? "daterange" : "tstzrange");
   // An uncorrelated subquery: PostgreSQL builds the multirange once, then each row is an O(log n) test.
   return Prisma.sql`${bound} AND ${column} <@ (SELECT range_agg(${range}(f, t)) FROM unnest(
@@ -44,32 +63,58 @@ function within(column: Prisma.Sql, spans: Span[], kind: "date" | "timestamptz")
 const ROLLUP_SUMS = Prisma.sql`r.calls, r.error_calls, r.unpriced_calls, r.input_tokens, r.output_tokens,
   r.total_tokens, r.cached_input_tokens, r.cache_write_tokens, r.reasoning_tokens, r.token_cost`;
 
+// How a level's row gives each `parts` column: its own column, or NULL where the level does not keep it.
+function dimensionColumns(level: RollupLevel): Prisma.Sql {
+  const has = (d: RollupDimension) => level.dimensions.includes(d);
+  return Prisma.raw(
+    [
+      has("buyer_user_id") ? "r.buyer_user_id" : "NULL::bigint AS buyer_user_id",
+      has("api_service_id") ? "r.api_service_id" : "NULL::bigint AS api_service_id",
+      has("model_name") ? "r.model_name" : "NULL::text AS model_name",
+      has("api_key_id") ? "r.api_key_id" : "NULL::bigint AS api_key_id",
+    ].join(", "),
+  );
+}
+
+/** The rollup table of a family at a grain, if the family keeps that grain. */
+export function levelOf(family: RollupFamily, grain: RollupGrain): RollupLevel | undefined {
+  return ROLLUP_LEVELS.find((level) => level.family === family && level.grain === grain);
+}
+
 /**
  * The rows a report sums, as one `parts` relation with the columns (day, buyer_user_id, api_service_id,
  * model_name, api_key_id, calls, error_calls, unpriced_calls, input_tokens, output_tokens, total_tokens,
- * cached_input_tokens, cache_write_tokens, reasoning_tokens, token_cost): whole UTC days from the daily
- * rollups, whole hours from the hourly rollups, the rest from `usage_logs` with the ledger's definitions of an
- * error and an unpriced call (a NULL cost counts as unpriced, never as money). `day` is the local date in `tz`
- * when `byDay` (the plan guarantees no rollup row straddles a local midnight), else NULL; `api_key_id` only
- * exists on raw rows.
+ * cached_input_tokens, cache_write_tokens, reasoning_tokens, token_cost): whole UTC months, days and hours from
+ * the family's rollup levels, the rest from `usage_logs` with the ledger's definitions of an error and an
+ * unpriced call (a NULL cost counts as unpriced, never as money). `day` is the local date in `tz` when `byDay`
+ * (the plan guarantees no rollup row straddles a local midnight), else NULL; a dimension the family does not
+ * keep is NULL (the caller chose a family that keeps every dimension it groups or filters by).
  */
-export function partsSql(plan: ReadPlan, scope: UsageScope, tz: string, byDay: boolean): Prisma.Sql {
+export function partsSql(
+  plan: ReadPlan,
+  family: RollupFamily,
+  scope: UsageScope,
+  tz: string,
+  byDay: boolean,
+): Prisma.Sql {
   const day = (instant: Prisma.Sql) =>
     byDay ? Prisma.sql`(${instant} AT TIME ZONE ${tz})::date` : Prisma.sql`NULL::date`;
   const branches: Prisma.Sql[] = [];
-  if (plan.daily.length) {
+  const grains: Array<[RollupGrain, Span[]]> = [
+    ["month", plan.monthly],
+    ["day", plan.daily],
+    ["hour", plan.hourly],
+  ];
+  for (const [grain, spans] of grains) {
+    if (!spans.length) continue;
+    const level = levelOf(family, grain);
+    if (!level) throw new Error(`no ${grain} level in the ${family} family`);
+    const time = Prisma.raw(`r.${grain}`);
+    const instant = grain === "hour" ? time : Prisma.sql`(${time}::timestamp AT TIME ZONE 'UTC')`;
     branches.push(Prisma.sql`
-      SELECT ${day(Prisma.sql`(r.day::timestamp AT TIME ZONE 'UTC')`)} AS day, r.buyer_user_id, r.api_service_id,
-        r.model_name, NULL::bigint AS api_key_id, ${ROLLUP_SUMS}
-      FROM usage_daily_rollups r
-      WHERE ${within(Prisma.sql`r.day`, plan.daily, "date")} AND ${scopeSql("r", scope)}`);
-  }
-  if (plan.hourly.length) {
-    branches.push(Prisma.sql`
-      SELECT ${day(Prisma.sql`r.hour`)} AS day, r.buyer_user_id, r.api_service_id, r.model_name,
-        NULL::bigint AS api_key_id, ${ROLLUP_SUMS}
-      FROM usage_hourly_rollups r
-      WHERE ${within(Prisma.sql`r.hour`, plan.hourly, "timestamptz")} AND ${scopeSql("r", scope)}`);
+      SELECT ${day(instant)} AS day, ${dimensionColumns(level)}, ${ROLLUP_SUMS}
+      FROM ${Prisma.raw(level.table)} r
+      WHERE ${within(time, spans, grain === "hour" ? "timestamptz" : "date")} AND ${scopeSql("r", scope)}`);
   }
   if (plan.raw.length) {
     branches.push(Prisma.sql`

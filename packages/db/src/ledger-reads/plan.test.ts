@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planReads, type ReadPlan, type Span } from "./segments.js";
+import { planReads, type ReadPlan, type Span } from "./plan.js";
 
 const H = 3_600_000;
 const D = 24 * H;
@@ -9,12 +9,18 @@ const iso = (spans: Span[]) =>
 
 // Invariants every plan must keep: disjoint, covering [start, end), aligned, and no boundary inside a rollup span.
 function checkPlan(boundaries: number[], plan: ReadPlan): void {
-  const all = [...plan.daily, ...plan.hourly, ...plan.raw].sort((a, b) => a.from - b.from);
+  const all = [...plan.monthly, ...plan.daily, ...plan.hourly, ...plan.raw].sort((a, b) => a.from - b.from);
   expect(all[0]?.from).toBe(boundaries[0]);
   expect(all.at(-1)?.to).toBe(boundaries.at(-1));
   for (let i = 1; i < all.length; i++) expect(all[i]?.from).toBe(all[i - 1]?.to);
   for (const s of plan.daily) expect([s.from % D, s.to % D]).toEqual([0, 0]);
   for (const s of plan.hourly) expect([s.from % H, s.to % H]).toEqual([0, 0]);
+  for (const s of plan.monthly) {
+    expect([new Date(s.from).toISOString().slice(8), new Date(s.to).toISOString().slice(8)]).toEqual([
+      "01T00:00:00.000Z",
+      "01T00:00:00.000Z",
+    ]);
+  }
   // Rollup spans are unions of whole units; a boundary may touch a unit's edge but never fall inside one.
   for (const [spans, unit] of [
     [plan.daily, D],
@@ -22,6 +28,11 @@ function checkPlan(boundaries: number[], plan: ReadPlan): void {
   ] as const) {
     for (const s of spans) {
       for (const b of boundaries) if (b > s.from && b < s.to) expect(b % unit).toBe(0);
+    }
+  }
+  for (const s of plan.monthly) {
+    for (const b of boundaries) {
+      if (b > s.from && b < s.to) expect(new Date(b).toISOString().slice(8)).toBe("01T00:00:00.000Z");
     }
   }
 }
@@ -80,11 +91,39 @@ describe("planReads", () => {
   it("rawOnly reads the whole range from rows; an empty range reads nothing", () => {
     const b = [at("2024-01-01T00:00:00Z"), at("2024-01-02T00:00:00Z")];
     expect(planReads(b, { rawOnly: true })).toEqual({
+      monthly: [],
       daily: [],
       hourly: [],
       raw: [{ from: b[0], to: b[1] }],
     });
-    expect(planReads([b[0] as number, b[0] as number])).toEqual({ daily: [], hourly: [], raw: [] });
+    expect(planReads([b[0] as number, b[0] as number])).toEqual({
+      monthly: [],
+      daily: [],
+      hourly: [],
+      raw: [],
+    });
+  });
+
+  it("with months, reads whole UTC months from the monthly level and the edges below it", () => {
+    const b = [at("2024-01-15T00:00:00Z"), at("2024-04-10T00:00:00Z")];
+    const plan = planReads(b, { months: true });
+    expect(iso(plan.monthly)).toEqual(["2024-02-01T00:00:00.000Z..2024-04-01T00:00:00.000Z"]);
+    expect(iso(plan.daily)).toEqual([
+      "2024-01-15T00:00:00.000Z..2024-02-01T00:00:00.000Z",
+      "2024-04-01T00:00:00.000Z..2024-04-10T00:00:00.000Z",
+    ]);
+    checkPlan(b, plan);
+  });
+
+  it("with months, a zone's local month takes the UTC months wholly inside it, never a cut one", () => {
+    // Asia/Kolkata, 1 January to 31 March local: February and (cut at its end) not March.
+    const b = [at("2023-12-31T18:30:00Z"), at("2024-03-31T18:30:00Z")];
+    const plan = planReads(b, { months: true });
+    expect(iso(plan.monthly)).toEqual(["2024-01-01T00:00:00.000Z..2024-03-01T00:00:00.000Z"]);
+    checkPlan(b, plan);
+    // Grouped by local day, every midnight is a boundary: no month is ever read whole.
+    const days = Array.from({ length: 61 }, (_, i) => at("2023-12-31T18:30:00Z") + i * D);
+    expect(planReads(days, { months: true }).monthly).toEqual([]);
   });
 
   it("keeps its invariants for random boundaries on minute marks", () => {
@@ -98,10 +137,10 @@ describe("planReads", () => {
       const boundaries = [t];
       const count = 1 + Math.floor(random() * 6);
       for (let i = 0; i < count; i++) {
-        t += (1 + Math.floor(random() * 200)) * 15 * 60_000;
+        t += (1 + Math.floor(random() * (run % 2 === 0 ? 20_000 : 200))) * 15 * 60_000;
         boundaries.push(t);
       }
-      checkPlan(boundaries, planReads(boundaries));
+      checkPlan(boundaries, planReads(boundaries, { months: run % 2 === 0 }));
     }
   });
 });

@@ -1,7 +1,27 @@
-import { type DbClient, Prisma } from "@tokenmeter/db";
-import { ApiError } from "../errors.js";
-import { addDays } from "./period.js";
-import { isUtc } from "./zone.js";
+import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
+
+/** The zone a filter without one uses. */
+export const DEFAULT_TIME_ZONE = "UTC";
+
+/** PostgreSQL does not know a time zone the caller's runtime accepted (older tzdata): the caller's input. */
+export class UnknownTimeZoneError extends Error {
+  override readonly name = "UnknownTimeZoneError";
+  constructor(readonly timeZone: string) {
+    super(`unknown time zone: ${timeZone}`);
+  }
+}
+
+const DAY_MS = 86_400_000;
+
+/** Adds whole days to a YYYY-MM-DD day. */
+export function addDays(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Whether a zone is UTC itself, so day bounds are UTC midnights without asking the database. */
+export function isUtc(tz: string): boolean {
+  return /^(Etc\/)?(UTC|UCT|Zulu|Universal|GMT)$/i.test(tz);
+}
 
 /**
  * The instants (epoch ms) where the local days `from`..`to` of zone `tz` start, plus the end of `to`: every
@@ -9,7 +29,7 @@ import { isUtc } from "./zone.js";
  * bounds agree exactly with `AT TIME ZONE` in the queries (DST days are 23 or 25 hours long).
  */
 export async function dayBoundaries(
-  db: DbClient,
+  db: PrismaClient,
   range: { from: string; to: string; tz: string },
   everyDay: boolean,
 ): Promise<number[]> {
@@ -29,10 +49,7 @@ export async function dayBoundaries(
       FROM ${days} AS d ORDER BY 1`;
     return rows.map((row) => Number(row.t));
   } catch (error) {
-    // The runtime knew the zone but PostgreSQL does not (older tzdata): still the client's input.
-    if (/time zone/i.test(String((error as Error)?.message))) {
-      throw new ApiError("invalid_tz", `unknown time zone: ${range.tz}`);
-    }
+    if (/time zone/i.test(String((error as Error)?.message))) throw new UnknownTimeZoneError(range.tz);
     throw error;
   }
 }

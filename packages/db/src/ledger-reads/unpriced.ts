@@ -1,4 +1,4 @@
-import { type DbClient, Prisma } from "@tokenmeter/db";
+import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
 import { countNumber } from "./render.js";
 
 /** One model seen with tokens and no price. */
@@ -17,7 +17,7 @@ export interface UnpricedModel {
  * through the token_cost index (a B-tree keeps NULLs), so only unpriced rows are visited.
  */
 export async function unpricedModels(
-  db: DbClient,
+  db: PrismaClient,
   q: { from?: Date; to?: Date; limit: number },
 ): Promise<UnpricedModel[]> {
   const clauses = [Prisma.sql`token_cost IS NULL`];

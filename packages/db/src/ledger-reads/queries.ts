@@ -1,10 +1,11 @@
-import { type DbClient, Prisma } from "@tokenmeter/db";
-import { idJson } from "../http/validation.js";
-import { dayBoundaries } from "./bounds.js";
-import { partsSql, type UsageScope } from "./parts.js";
-import { costNumber, countNumber, decimalString } from "./render.js";
-import { planReads } from "./segments.js";
-import { DEFAULT_TIME_ZONE } from "./zone.js";
+import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
+import type { RollupDimension, RollupFamily } from "../rollup-levels.js";
+import { DEFAULT_TIME_ZONE, dayBoundaries } from "./bounds.js";
+import { levelOf, partsSql, type UsageScope } from "./parts.js";
+import { planReads } from "./plan.js";
+import { costNumber, countNumber, decimalString, idNumber } from "./render.js";
+
+type DbClient = PrismaClient;
 
 /** What a report covers: an inclusive range of local days in `tz` (default UTC) and whose usage. */
 export interface UsageFilter extends UsageScope {
@@ -18,7 +19,8 @@ export const GROUP_BYS = ["buyer", "service", "model", "day", "key"] as const;
 /** One of GROUP_BYS. */
 export type GroupBy = (typeof GROUP_BYS)[number];
 
-interface TotalsRow {
+/** The sums of one group as PostgreSQL returns them (text, so nothing is rounded). */
+export interface TotalsRow {
   calls: string | null;
   error_calls: string | null;
   unpriced_calls: string | null;
@@ -48,7 +50,7 @@ export interface UsageTotals {
 
 // Sums run in PostgreSQL and come back as text: BIGINT sums are NUMERIC and token_cost is NUMERIC(24,10),
 // so nothing is rounded before rendering.
-const SUMS = Prisma.sql`
+export const SUMS = Prisma.sql`
   COALESCE(SUM(p.calls), 0)::text AS calls,
   COALESCE(SUM(p.error_calls), 0)::text AS error_calls,
   COALESCE(SUM(p.unpriced_calls), 0)::text AS unpriced_calls,
@@ -60,23 +62,56 @@ const SUMS = Prisma.sql`
   COALESCE(SUM(p.reasoning_tokens), 0)::text AS reasoning_tokens,
   COALESCE(SUM(p.token_cost), 0)::text AS token_cost`;
 
+// The rollup families, smallest first: a read uses the first that keeps every dimension it needs.
+const FAMILIES: ReadonlyArray<[RollupFamily, readonly RollupDimension[]]> = [
+  ["service", ["api_service_id", "model_name"]],
+  ["key", ["buyer_user_id", "api_key_id", "api_service_id"]],
+  ["buyer", ["buyer_user_id", "api_service_id", "model_name"]],
+];
+
+// What a grouping needs kept besides the filter's own dimensions.
+const GROUP_DIMENSIONS: Record<GroupBy | "summary", RollupDimension[]> = {
+  buyer: ["buyer_user_id"],
+  service: ["api_service_id"],
+  model: ["model_name"],
+  day: [],
+  key: ["api_key_id"],
+  summary: ["api_service_id"],
+};
+
+/**
+ * The rollup family a report reads: the smallest that keeps the filter's dimensions and the grouping's. A
+ * report without a buyer reads the all-buyer (service x model) levels, a breakdown by key or by buyer the key
+ * levels, a buyer's report by model the buyer levels. Every family sums the same rows, so the answer is the same.
+ */
+export function familyFor(scope: UsageScope, groupBy: GroupBy | "summary"): RollupFamily {
+  const needed = new Set<RollupDimension>(GROUP_DIMENSIONS[groupBy]);
+  if (scope.buyerId !== undefined) needed.add("buyer_user_id");
+  if (scope.apiServiceId !== undefined || scope.sellerId !== undefined) needed.add("api_service_id");
+  const fit = FAMILIES.find(([, keeps]) => [...needed].every((d) => keeps.includes(d)));
+  return fit ? fit[0] : "buyer";
+}
+
 /**
  * The `parts` relation for a filter: the range's local-day bounds from PostgreSQL, split by `planReads` into
- * daily rollups, hourly rollups and raw rows. `byDay` adds every local midnight as a bound (and a `day`
- * column); `rawOnly` reads rows alone (for dimensions the rollups do not keep, such as the API key).
+ * monthly, daily and hourly rollups of one family and raw rows. `byDay` adds every local midnight as a bound
+ * (and a `day` column).
  */
-async function parts(
+export async function parts(
   db: DbClient,
   filter: UsageFilter,
-  options: { byDay?: boolean; rawOnly?: boolean } = {},
+  groupBy: GroupBy | "summary",
+  options: { byDay?: boolean } = {},
 ): Promise<Prisma.Sql> {
   const tz = filter.tz ?? DEFAULT_TIME_ZONE;
   const bounds = await dayBoundaries(db, { from: filter.from, to: filter.to, tz }, options.byDay ?? false);
-  const plan = planReads(bounds, { rawOnly: options.rawOnly });
-  return partsSql(plan, filter, tz, options.byDay ?? false);
+  const family = familyFor(filter, groupBy);
+  const plan = planReads(bounds, { months: levelOf(family, "month") !== undefined });
+  return partsSql(plan, family, filter, tz, options.byDay ?? false);
 }
 
-function totals(row: TotalsRow): UsageTotals {
+/** One group's sums as numbers and exact decimal strings. */
+export function totals(row: TotalsRow): UsageTotals {
   const cost = row.token_cost ?? "0";
   return {
     calls: countNumber(row.calls),
@@ -102,7 +137,7 @@ export async function usageByService(
   const rows = await db.$queryRaw<
     Array<TotalsRow & { id: string | null; name: string | null; is_total: number }>
   >`
-    WITH p AS (${await parts(db, filter)})
+    WITH p AS (${await parts(db, filter, "summary")})
     SELECT p.api_service_id::text AS id, MAX(s.name) AS name, GROUPING(p.api_service_id)::int AS is_total, ${SUMS}
     FROM p LEFT JOIN api_services s ON s.id = p.api_service_id
     GROUP BY GROUPING SETS ((p.api_service_id), ())
@@ -110,7 +145,7 @@ export async function usageByService(
   const totalRow = rows.find((row) => row.is_total === 1);
   const services = rows
     .filter((row) => row.is_total === 0 && row.id !== null)
-    .map((row) => ({ id: idJson(BigInt(row.id as string)), name: row.name, ...totals(row) }));
+    .map((row) => ({ id: idNumber(row.id as string), name: row.name, ...totals(row) }));
   return { total: totals(totalRow ?? ({} as TotalsRow)), services };
 }
 
@@ -151,7 +186,8 @@ const DIMENSIONS: Record<GroupBy, { select: Prisma.Sql; join: Prisma.Sql; group:
   },
 };
 
-function key(groupBy: GroupBy, k: string, label: string | null): BreakdownKey {
+/** The key columns of a breakdown row from its grouping value and label. */
+export function breakdownKey(groupBy: GroupBy, k: string, label: string | null): BreakdownKey {
   switch (groupBy) {
     case "buyer":
       return { buyer_id: Number(k), buyer_name: label };
@@ -169,7 +205,7 @@ function key(groupBy: GroupBy, k: string, label: string | null): BreakdownKey {
 
 /**
  * Usage grouped by one dimension, ordered by that dimension (ids, model names or days ascending). Days are
- * local days in the filter's zone; keys are read from raw rows (the rollups do not keep the key).
+ * local days in the filter's zone.
  */
 export async function usageBreakdown(
   db: DbClient,
@@ -177,12 +213,12 @@ export async function usageBreakdown(
   filter: UsageFilter,
 ): Promise<Array<BreakdownKey & UsageTotals>> {
   const dim = DIMENSIONS[groupBy];
-  const source = await parts(db, filter, { byDay: groupBy === "day", rawOnly: groupBy === "key" });
+  const source = await parts(db, filter, groupBy, { byDay: groupBy === "day" });
   const rows = await db.$queryRaw<Array<TotalsRow & { k: string; label: string | null }>>`
     WITH p AS (${source})
     SELECT ${dim.select}, ${SUMS}
     FROM p ${dim.join}
     GROUP BY ${dim.group}
     ORDER BY ${dim.group}`;
-  return rows.map((row) => ({ ...key(groupBy, row.k, row.label), ...totals(row) }));
+  return rows.map((row) => ({ ...breakdownKey(groupBy, row.k, row.label), ...totals(row) }));
 }

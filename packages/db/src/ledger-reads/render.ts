@@ -17,3 +17,8 @@ export function decimalString(exact: string | { toString(): string }): string {
 export function countNumber(text: string | null | undefined): number {
   return text ? Number(text) : 0;
 }
+
+/** An id read as text (BIGINT) as a JSON number; ids stay below 2^53. */
+export function idNumber(text: string): number {
+  return Number(text);
+}

@@ -4,8 +4,10 @@ export interface Span {
   to: number;
 }
 
-/** Where each part of a reporting range is read from: daily rollups, hourly rollups, or raw rows. */
+/** Where each part of a reporting range is read from: monthly, daily or hourly rollups, or raw rows. */
 export interface ReadPlan {
+  /** Whole UTC months, as [from, to) spans on first-of-month midnights (only when the level has months). */
+  monthly: Span[];
   /** Whole UTC days, as [from, to) spans on UTC midnights. */
   daily: Span[];
   /** Whole UTC hours. */
@@ -17,6 +19,11 @@ export interface ReadPlan {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const floorTo = (t: number, unit: number) => Math.floor(t / unit) * unit;
+const isMonthStart = (t: number) => t % DAY_MS === 0 && new Date(t).getUTCDate() === 1;
+const nextMonth = (t: number) => {
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+};
 
 // Adds a span, merging it into the previous one when they touch (spans arrive in time order).
 function push(spans: Span[], from: number, to: number): void {
@@ -27,14 +34,17 @@ function push(spans: Span[], from: number, to: number): void {
 }
 
 /**
- * Splits a reporting range into the cheapest exact reads. `boundaries` are sorted instants: the range's start
+ * Splits a reporting range into the cheapest exact reads (with `months`, whole UTC months first). `boundaries` are sorted instants: the range's start
  * and end, plus every bucket edge (a local midnight when grouping by day) — no rollup row may straddle one.
  * A UTC day is read from the daily rollups when it lies inside the range with no boundary strictly inside it;
  * an hour from the hourly rollups likewise; an hour a boundary cuts (half- and quarter-hour zones) is read
  * from `usage_logs`, clipped to the range. The spans of the three sources never overlap and cover the range.
  */
-export function planReads(boundaries: readonly number[], options: { rawOnly?: boolean } = {}): ReadPlan {
-  const plan: ReadPlan = { daily: [], hourly: [], raw: [] };
+export function planReads(
+  boundaries: readonly number[],
+  options: { rawOnly?: boolean; months?: boolean } = {},
+): ReadPlan {
+  const plan: ReadPlan = { monthly: [], daily: [], hourly: [], raw: [] };
   const start = boundaries[0];
   const end = boundaries.at(-1);
   if (start === undefined || end === undefined || start >= end) return plan;
@@ -50,9 +60,17 @@ export function planReads(boundaries: readonly number[], options: { rawOnly?: bo
     return cursor < boundaries.length && (boundaries[cursor] as number) < to;
   };
 
-  // Walk the range hour by hour, taking a whole UTC day at once whenever one fits uncut.
+  // Walk the range hour by hour, taking a whole UTC month or day at once whenever one fits uncut.
   let t = floorTo(start, HOUR_MS);
   while (t < end) {
+    if (options.months && t >= start && isMonthStart(t)) {
+      const monthEnd = nextMonth(t);
+      if (monthEnd <= end && !cutInside(t, monthEnd)) {
+        push(plan.monthly, t, monthEnd);
+        t = monthEnd;
+        continue;
+      }
+    }
     if (t % DAY_MS === 0 && t >= start && t + DAY_MS <= end && !cutInside(t, t + DAY_MS)) {
       push(plan.daily, t, t + DAY_MS);
       t += DAY_MS;
