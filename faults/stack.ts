@@ -77,6 +77,9 @@ export class Scenario {
       REDIS_URL: stack.redis.url,
       QUEUE_PREFIX: `{tmfault_${randomUUID().slice(0, 8)}}`,
       PROXY_PORT: "0",
+      // One proxy process: a SIGKILL here must hit the process holding the journal (a clustered proxy's
+      // workers would outlive their killed primary and drain cleanly; its own test is in e2e).
+      PROXY_WORKERS: "1",
       WORKER_PORT: "0",
       HOST: "127.0.0.1",
       LOG_LEVEL: "info",

@@ -2,6 +2,7 @@
 // plane in one terminal with readable, prefixed logs. Ctrl-C stops all three cleanly.
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { prettyFactory } from "pino-pretty";
@@ -106,7 +107,7 @@ process.on("SIGTERM", stop);
 const host = "http://localhost";
 console.log(`
   tokenmeter is starting
-  proxy          ${host}:${env.PROXY_PORT || 8080}/{service-slug}/…
+  proxy          ${host}:${env.PROXY_PORT || 8080}/{service-slug}/…   (${env.PROXY_WORKERS || os.availableParallelism()} processes, PROXY_WORKERS)
   control plane  ${host}:${env.API_PORT || 8081}   (summary: /api/v1/usage/summary · admin: /admin/… · /dashboard · /admin/queues)
   worker         ${host}:${env.WORKER_PORT || 8082}/healthz
   admin token    ${env.ADMIN_TOKEN}   (${tokenNote})

@@ -19,7 +19,9 @@ export interface RunningApp {
 export function startApp(name: string, env: Record<string, string>, timeoutMs = 30_000): Promise<RunningApp> {
   const child = spawn(process.execPath, ["dist/main.js"], {
     cwd: path.join(root, "apps", name),
-    env: { ...process.env, ...env },
+    // One proxy process unless a test asks for more (the cluster has its own test): forking one worker per CPU
+    // multiplies start-up time on a busy machine.
+    env: { PROXY_WORKERS: "1", ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: string[] = [];

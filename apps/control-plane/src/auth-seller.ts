@@ -1,5 +1,5 @@
 import type { DbClient } from "@tokenmeter/db";
-import { hashApiKey, looksLikeSellerKey } from "@tokenmeter/keys";
+import { bearerToken, hashApiKey, looksLikeSellerKey } from "@tokenmeter/keys";
 import type { RequestHandler, Response } from "express";
 import { ApiError } from "./errors.js";
 
@@ -12,7 +12,7 @@ export interface SellerIdentity {
 /** Authenticates a seller by seller key (`Authorization: Bearer tms_…`); unknown or revoked keys get 401. */
 export function requireSellerKey(db: DbClient): RequestHandler {
   return async (req, res, next) => {
-    const key = /^Bearer[ ]+(\S+)\s*$/i.exec(req.get("authorization") ?? "")?.[1];
+    const key = bearerToken(req.get("authorization"));
     if (!key) throw new ApiError("missing_api_key", "a seller key is required (Authorization: Bearer tms_…)");
     // Only the seller-key shape is looked up, and only in seller_api_keys: a buyer key never passes here.
     const found = looksLikeSellerKey(key)

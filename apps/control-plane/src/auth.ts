@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { DbClient } from "@tokenmeter/db";
-import { hashApiKey, looksLikeApiKey } from "@tokenmeter/keys";
+import { type DbClient, findBuyerKey } from "@tokenmeter/db";
+import { bearerToken, hashApiKey, looksLikeApiKey } from "@tokenmeter/keys";
 import type { Request, RequestHandler, Response } from "express";
 import { ApiError } from "./errors.js";
 
@@ -17,10 +17,7 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-function bearer(req: Request): string | undefined {
-  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(req.get("authorization") ?? "");
-  return match?.[1];
-}
+const bearer = (req: Request) => bearerToken(req.get("authorization"));
 
 function basicPassword(req: Request): string | undefined {
   const match = /^Basic[ ]+([A-Za-z0-9+/=]+)\s*$/i.exec(req.get("authorization") ?? "");
@@ -57,13 +54,9 @@ export function requireBuyerKey(db: DbClient): RequestHandler {
     const key = presentedKey(req);
     if (!key) throw new ApiError("missing_api_key", "an API key is required (Authorization: Bearer tm_…)");
     // The shape check avoids a database lookup for obvious garbage.
-    const found = looksLikeApiKey(key)
-      ? await db.apiKey.findUnique({
-          where: { keyHash: hashApiKey(key) },
-          select: { id: true, buyerId: true, revokedAt: true },
-        })
-      : null;
-    if (!found || found.revokedAt !== null) throw new ApiError("invalid_api_key", "the API key is not valid");
+    // The same lookup as the proxy's: unknown and revoked keys are refused alike.
+    const found = looksLikeApiKey(key) ? await findBuyerKey(db, hashApiKey(key)) : null;
+    if (!found) throw new ApiError("invalid_api_key", "the API key is not valid");
     const identity: BuyerIdentity = { buyerId: found.buyerId, apiKeyId: found.id };
     res.locals.buyer = identity;
     next();

@@ -1,8 +1,11 @@
+import { classifyDbError } from "@tokenmeter/db";
+import { type StatusByCode, TokenmeterError } from "@tokenmeter/runtime";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 
-// The only place where an error code becomes an HTTP status.
-const STATUS_BY_CODE: Record<string, number> = {
+// The only place where an error code becomes an HTTP status. `satisfies` makes it exhaustive: a code added to
+// ApiErrorCode without a status here, or a status for a code that does not exist, does not compile.
+const STATUS_BY_CODE = {
   invalid_json: 400,
   invalid_request: 400,
   invalid_cursor: 400,
@@ -30,22 +33,49 @@ const STATUS_BY_CODE: Record<string, number> = {
   queue_unavailable: 503,
   query_timeout: 503,
   internal_error: 500,
-};
+} as const satisfies StatusByCode<ApiErrorCode>;
 
-/** An error with a stable string code; rendered as `{code, message}` with the status mapped here. */
-export class ApiError extends Error {
-  override readonly name = "ApiError";
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
+/** Every code the control plane answers with. */
+export type ApiErrorCode =
+  | "invalid_json"
+  | "invalid_request"
+  | "invalid_period"
+  | "invalid_date"
+  | "invalid_range"
+  | "invalid_group_by"
+  | "invalid_rate"
+  | "invalid_tiers"
+  | "invalid_rule"
+  | "invalid_slug"
+  | "reserved_slug"
+  | "unknown_seller"
+  | "invalid_tz"
+  | "unauthorized"
+  | "cross_site_request"
+  | "read_only"
+  | "missing_api_key"
+  | "invalid_api_key"
+  | "not_found"
+  | "slug_taken"
+  | "price_version_exists"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "queue_unavailable"
+  | "internal_error";
+
+/** An error with a stable code; rendered as `{code, message}` with the status mapped here. */
+export class ApiError extends TokenmeterError<ApiErrorCode> {
+  override name = "ApiError";
 }
 
-/** The HTTP status of an error code (500 for codes not listed). */
-export function statusOf(code: string): number {
-  return STATUS_BY_CODE[code] ?? 500;
+/** Whether a string (e.g. a code carried by a zod issue) is one of the control plane's codes. */
+export function isApiErrorCode(code: string): code is ApiErrorCode {
+  return Object.hasOwn(STATUS_BY_CODE, code);
+}
+
+/** The HTTP status of an error code. */
+export function statusOf(code: ApiErrorCode): number {
+  return STATUS_BY_CODE[code];
 }
 
 /** Answers 404 JSON for any request no route handled. */
@@ -65,11 +95,11 @@ function fromBodyParser(error: unknown): ApiError | undefined {
 }
 
 // Prisma's messages can quote the query's arguments (e.g. a service's upstream_headers): log only their
-// class and code. Other errors keep message and stack.
+// class, code and what the failure means (unavailable, timeout, …). Other errors keep message and stack.
 function loggable(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { value: String(error) };
   if (error.name.startsWith("PrismaClient"))
-    return { name: error.name, code: (error as { code?: unknown }).code };
+    return { name: error.name, code: (error as { code?: unknown }).code, kind: classifyDbError(error)?.code };
   return { name: error.name, message: error.message, stack: error.stack };
 }
 
@@ -82,7 +112,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     // Only the method and path are logged: headers and bodies may carry keys or seller credentials.
-    logger.error({ error: loggable(error), method: req.method, path: req.path }, "request failed");
+    logger.error({ err: loggable(error), method: req.method, path: req.path }, "request failed");
     if (res.headersSent) {
       res.destroy();
       return;

@@ -6,12 +6,12 @@ import {
   redisPersistenceWarning,
 } from "@tokenmeter/capture";
 import { createDbClient } from "@tokenmeter/db";
+import { installShutdown, loadEnv, withTimeout } from "@tokenmeter/runtime";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { EnvError, parseEnv } from "./env.js";
+import { parseEnv } from "./env.js";
 import { createLogger } from "./logger.js";
-import { withTimeout } from "./queue-stats.js";
 import { createControlPlane } from "./server.js";
 import { resealServiceCredentials } from "./services/service-credentials.js";
 
@@ -23,19 +23,12 @@ function throttledWarn(logger: Logger, what: string): (error: Error) => void {
   return (error) => {
     if (Date.now() - last < 30_000) return;
     last = Date.now();
-    logger.warn({ error: error.message }, `${what} error`);
+    logger.warn({ err: error }, `${what} error`);
   };
 }
 
 async function main(): Promise<void> {
-  let env: ReturnType<typeof parseEnv>;
-  try {
-    env = parseEnv();
-  } catch (error) {
-    if (!(error instanceof EnvError)) throw error;
-    createLogger("info").fatal(error.message);
-    process.exit(1);
-  }
+  const env = loadEnv(() => parseEnv());
   const logger = createLogger(env.LOG_LEVEL);
   const db = createDbClient({
     databaseUrl: env.DATABASE_URL,
@@ -59,7 +52,7 @@ async function main(): Promise<void> {
 
   // Credentials left in plaintext by older versions, or sealed with a retired key, are sealed anew.
   const resealed = await resealServiceCredentials(db, env.SECRETS_KEY).catch((error: Error) => {
-    logger.warn({ error: error.message }, "could not re-seal service credentials; will retry at next start");
+    logger.warn({ err: error }, "could not re-seal service credentials; will retry at next start");
     return 0;
   });
   if (resealed > 0) logger.info({ services: resealed }, "service credentials sealed with the current key");
@@ -80,37 +73,38 @@ async function main(): Promise<void> {
   const host = env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST;
   logger.info({ port, url: `http://${host}:${port}` }, "listening");
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, "second signal: exiting without waiting");
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    // Stop accepting, let in-flight requests finish, and cut keep-alive connections that linger.
-    const force = setTimeout(() => server.closeAllConnections(), FORCE_CLOSE_MS).unref();
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    await closed;
-    clearTimeout(force);
-    await controlPlane.close();
-    await withTimeout(queue.close(), 5000, "queue close").catch((error: Error) =>
-      logger.warn({ error: error.message }, "queue did not close cleanly"),
-    );
-    await withTimeout(redis.quit(), 2000, "redis quit").catch(() => redis.disconnect());
-    await db.$disconnect();
-    logger.info("stopped");
-    process.exit(0);
-  };
-  // A second signal while shutting down forces the exit (see the top of shutdown).
-  const onSignal = (signal: string) =>
-    shutdown(signal).catch((error: Error) => {
-      logger.error({ error: error.message }, "shutdown failed");
-      process.exit(1);
-    });
-  process.on("SIGTERM", () => void onSignal("SIGTERM"));
-  process.on("SIGINT", () => void onSignal("SIGINT"));
+  // In order: stop accepting (in-flight requests finish; lingering keep-alive connections are cut after
+  // FORCE_CLOSE_MS), then what the app created, then the connections it used.
+  installShutdown({
+    logger,
+    closers: [
+      {
+        name: "http server",
+        timeoutMs: FORCE_CLOSE_MS + 5000,
+        close: async () => {
+          const force = setTimeout(() => server.closeAllConnections(), FORCE_CLOSE_MS).unref();
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeIdleConnections();
+          await closed;
+          clearTimeout(force);
+        },
+      },
+      { name: "control plane", close: () => controlPlane.close(), timeoutMs: 5000 },
+      // Redis being down must not fail the shutdown: the queue only served reads.
+      {
+        name: "queue",
+        close: () =>
+          withTimeout(queue.close(), 5000, "queue close").catch((err: Error) =>
+            logger.warn({ err }, "queue did not close cleanly"),
+          ),
+      },
+      {
+        name: "redis",
+        close: () => withTimeout(redis.quit(), 2000, "redis quit").catch(() => redis.disconnect()),
+      },
+      { name: "database", close: () => db.$disconnect(), timeoutMs: 5000 },
+    ],
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,19 +1,10 @@
+import { withTimeout } from "@tokenmeter/runtime";
 import type { Queue } from "bullmq";
 
 /** The job states the dashboard and `/metrics` report. */
 export const QUEUE_STATES = ["waiting", "active", "delayed", "failed", "completed"] as const;
 /** Job counts by state. */
 export type QueueCounts = Record<(typeof QUEUE_STATES)[number], number>;
-
-/** Resolves the promise or rejects after `ms`; the timer never keeps the process alive. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** The captures queue's job counts, or null when there is no queue or Redis does not answer in time. */
 export async function readQueueCounts(

@@ -1,6 +1,7 @@
 import { DEFAULT_QUEUE_PREFIX } from "@tokenmeter/capture";
+import { TokenmeterError } from "@tokenmeter/runtime";
 import { describe, expect, it } from "vitest";
-import { EnvError, parseEnv } from "../src/env.js";
+import { parseEnv } from "../src/env.js";
 
 const TOKEN = "0123456789abcdef";
 const SECRETS_KEY = Buffer.alloc(32, 7).toString("base64");
@@ -19,6 +20,7 @@ describe("parseEnv", () => {
       LOG_LEVEL: "info",
     });
     expect(env.SECRETS_KEY).toHaveLength(1);
+    expect(Object.isFrozen(env)).toBe(true);
   });
 
   it("treats empty strings as unset", () => {
@@ -42,7 +44,7 @@ describe("parseEnv", () => {
     [{ ADMIN_TOKEN: TOKEN, SECRETS_KEY, REDIS_URL: "not a url" }, "REDIS_URL"],
     [{ ADMIN_TOKEN: TOKEN, SECRETS_KEY, LOG_LEVEL: "loud" }, "LOG_LEVEL"],
   ])("fails with a message naming the bad variable (%j)", (source, name) => {
-    expect(() => parseEnv(source)).toThrow(EnvError);
+    expect(() => parseEnv(source)).toThrow(TokenmeterError);
     expect(() => parseEnv(source)).toThrow(new RegExp(`\\b${name}\\b`));
   });
 });

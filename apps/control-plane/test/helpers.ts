@@ -5,11 +5,11 @@ import type { AddressInfo } from "node:net";
 import { CAPTURE_QUEUE_NAME } from "@tokenmeter/capture";
 import { createDbClient, type DbClient } from "@tokenmeter/db";
 import { generateApiKey } from "@tokenmeter/keys";
+import { withTimeout } from "@tokenmeter/runtime";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { inject } from "vitest";
 import { parseEnv } from "../src/env.js";
-import { withTimeout } from "../src/queue-stats.js";
 import { type ControlPlane, createControlPlane } from "../src/server.js";
 
 /** The admin token every test app is configured with. */

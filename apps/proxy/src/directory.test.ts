@@ -107,6 +107,16 @@ describe("Directory", () => {
     expect(error).toMatchObject({ code: "unavailable", retryable: true });
   });
 
+  it("answers every caller of a shared lookup that fails with DirectoryUnavailableError, never with null", async () => {
+    const { src, state } = source(new Map());
+    state.down = true;
+    const dir = new Directory(src, 100);
+    const k = generateApiKey().key;
+    const answers = await Promise.all(Array.from({ length: 5 }, () => dir.key(k).catch((e: unknown) => e)));
+    expect(state.calls).toBe(1);
+    for (const answer of answers) expect(answer).toBeInstanceOf(DirectoryUnavailableError);
+  });
+
   it("gives up on a lookup PostgreSQL does not answer within 2 s", async () => {
     const dir = new Directory(
       { findKey: () => new Promise(() => {}), findService: async () => null },

@@ -47,6 +47,8 @@ export class LookupCache<V extends object> {
       allowStaleOnFetchRejection: true,
       // A stale entry must survive a `get`: it is what serves during an outage.
       noDeleteOnStaleGet: true,
+      // A lookup whose entry is evicted while in flight (a flood of made-up keys) still answers its callers.
+      ignoreFetchAbort: true,
       // Read the clock through the global at each call (lru-cache's default binds it at load), so TTL tests
       // can drive it with fake timers.
       perf: { now: () => performance.now() },
@@ -98,7 +100,11 @@ export class LookupCache<V extends object> {
     }
     const answer = await this.fetch(this.probes, id);
     if (answer === NOT_FOUND) return null;
-    return this.found.peek(id) ?? null;
+    const value = this.found.peek(id);
+    // A caller that joined a lookup which then failed gets undefined too (only the first caller's status says
+    // it failed): nothing was found, so nothing can be told.
+    if (value === undefined) throw new DirectoryUnavailableError(new Error("the shared lookup failed"));
+    return value;
   }
 
   // A fetch whose failure returned a stale answer re-arms that answer for RETRY_AFTER_MS; a failure with

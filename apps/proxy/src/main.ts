@@ -9,7 +9,10 @@ const env = loadEnv(() => parseProxyEnv());
 const index = workerIndex();
 const logger = pino({
   level: env.LOG_LEVEL,
-  base: index === undefined ? { app: "proxy" } : { app: "proxy", worker: index },
+  base:
+    index === undefined
+      ? { app: "proxy", pid: process.pid }
+      : { app: "proxy", worker: index, pid: process.pid },
 });
 
 if (cluster.isPrimary && env.PROXY_WORKERS > 1) {

@@ -8,6 +8,7 @@ import {
 } from "@tokenmeter/capture";
 import { createDbClient } from "@tokenmeter/db";
 import { syncBuiltinPrices } from "@tokenmeter/metering";
+import { installShutdown, loadEnv } from "@tokenmeter/runtime";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { startAlertEvaluator } from "./alerts/evaluator.js";
@@ -20,15 +21,7 @@ import { startMeteringWorker } from "./metering-worker.js";
 import { createWorkerMetrics } from "./metrics.js";
 import { createPartitionMetrics, startPartitionMaintenance } from "./partition-maintenance.js";
 
-const env = (() => {
-  try {
-    return parseWorkerEnv();
-  } catch (error) {
-    // A bad configuration is a message for a person, not a stack trace.
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exit(1);
-  }
-})();
+const env = loadEnv(() => parseWorkerEnv());
 const logger = pino({ level: env.LOG_LEVEL, base: { app: "worker" } });
 const db = createDbClient({ databaseUrl: env.DATABASE_URL, poolMax: 4 });
 const metrics = createWorkerMetrics();
@@ -41,7 +34,7 @@ const connection = new Redis(env.REDIS_URL, {
   lazyConnect: false,
   retryStrategy: (times) => Math.min(times * 100, 1000),
 });
-connection.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
+connection.on("error", (err) => logger.warn({ err }, "redis connection error"));
 // Each time Redis (re)appears it may be a different process: say so when it would lose queued captures.
 let persistence: RedisPersistence = "unknown";
 const checkPersistence = () =>
@@ -129,21 +122,19 @@ await once(server, "listening");
 const port = (server.address() as AddressInfo).port;
 logger.info({ port, url: `http://${env.HOST}:${port}` }, "listening");
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, "shutting down: finishing active jobs");
-  server.close();
-  await metering.close();
-  await alerts.close();
-  await partitions.close();
-  await webhooks.close();
-  await captureQueue.close();
-  await connection.quit().catch(() => undefined);
-  await db.$disconnect();
-  logger.info("stopped");
-  process.exit(0);
-}
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
+// In order: stop answering health checks, finish active jobs, then the queues and connections they use.
+installShutdown({
+  logger,
+  message: "shutting down: finishing active jobs",
+  closers: [
+    // Not awaited: a scraper's keep-alive connection must not hold the shutdown up.
+    { name: "health server", close: () => void server.close() },
+    { name: "metering worker", close: () => metering.close(), timeoutMs: 60_000 },
+    { name: "alert evaluator", close: () => alerts.close(), timeoutMs: 10_000 },
+    { name: "partition maintenance", close: () => partitions.close(), timeoutMs: 10_000 },
+    { name: "webhook delivery", close: () => webhooks.close(), timeoutMs: 10_000 },
+    { name: "capture queue", close: () => captureQueue.close(), timeoutMs: 5000 },
+    { name: "redis", close: () => connection.quit().catch(() => connection.disconnect()), timeoutMs: 2000 },
+    { name: "database", close: () => db.$disconnect(), timeoutMs: 5000 },
+  ],
+});

@@ -4,6 +4,7 @@ export {
   openSecret,
   parseSecretsKeyring,
   SecretsError,
+  type SecretsErrorCode,
   type SecretsKey,
   type SecretsKeyring,
   sealedWith,

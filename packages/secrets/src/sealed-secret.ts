@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { TokenmeterError } from "@tokenmeter/runtime";
 
 /** One AES-256 key of the keyring, named by a digest of itself. */
 export interface SecretsKey {
@@ -9,15 +10,12 @@ export interface SecretsKey {
 /** Keys that open sealed values; the first one seals. */
 export type SecretsKeyring = readonly [SecretsKey, ...SecretsKey[]];
 
+/** Why a sealed value cannot be opened, or a keyring cannot be read. */
+export type SecretsErrorCode = "invalid_keyring" | "unknown_key" | "malformed" | "tampered";
+
 /** A sealed value that cannot be opened, or a keyring that cannot be read. */
-export class SecretsError extends Error {
-  override readonly name = "SecretsError";
-  constructor(
-    readonly code: "invalid_keyring" | "unknown_key" | "malformed" | "tampered",
-    message: string,
-  ) {
-    super(message);
-  }
+export class SecretsError extends TokenmeterError<SecretsErrorCode> {
+  override name = "SecretsError";
 }
 
 const VERSION = "v1";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ApiError } from "../errors.js";
+import { ApiError, isApiErrorCode } from "../errors.js";
 
 const MAX_BIGINT = 9223372036854775807n;
 
@@ -9,7 +9,8 @@ export function parseWith<T extends z.ZodType>(schema: T, input: unknown): z.out
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const params = issue && "params" in issue ? (issue.params as { code?: unknown } | undefined) : undefined;
-  const code = typeof params?.code === "string" ? params.code : "invalid_request";
+  const code =
+    typeof params?.code === "string" && isApiErrorCode(params.code) ? params.code : "invalid_request";
   const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
   throw new ApiError(code, `${where}${issue?.message ?? "invalid request"}`);
 }

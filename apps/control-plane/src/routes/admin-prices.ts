@@ -1,4 +1,4 @@
-import { type DbClient, decimalString, notifyConfigChange, Prisma } from "@tokenmeter/db";
+import { classifyDbError, type DbClient, decimalString, notifyConfigChange, Prisma } from "@tokenmeter/db";
 import express, { type Router } from "express";
 import { z } from "zod";
 import { ApiError } from "../errors.js";
@@ -49,8 +49,7 @@ const renderPrice = (row: PriceRow) => ({
   created_at: row.createdAt.toISOString(),
 });
 
-const isUniqueViolation = (error: unknown) =>
-  error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+const isUniqueViolation = (error: unknown) => classifyDbError(error)?.code === "conflict";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,4 +1,4 @@
-import { type DbClient, notifyConfigChange, Prisma } from "@tokenmeter/db";
+import { classifyDbError, type DbClient, notifyConfigChange, type Prisma } from "@tokenmeter/db";
 import { modelAliasesSchema, TRUNCATED_STREAM_POLICIES } from "@tokenmeter/metering";
 import type { SecretsKeyring } from "@tokenmeter/secrets";
 import express, { type Router } from "express";
@@ -108,7 +108,7 @@ function renderService(row: ServiceRow, keyring: SecretsKeyring) {
 }
 
 function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+  return classifyDbError(error)?.code === "conflict";
 }
 
 // A seller_id that names no seller is the client's mistake (400), not a missing service (404).
@@ -120,7 +120,7 @@ async function requireSeller(db: DbClient, sellerId: bigint | undefined): Promis
 }
 
 function isForeignKeyViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2003";
+  return classifyDbError(error)?.code === "missing_reference";
 }
 
 /** `/admin/api-services`: register, list, show and update sellers' APIs. */

@@ -1,9 +1,10 @@
 import type { RedisPersistence } from "@tokenmeter/capture";
 import type { DbClient } from "@tokenmeter/db";
+import { withTimeout } from "@tokenmeter/runtime";
 import type { Queue } from "bullmq";
 import express, { type Router } from "express";
 import type { Registry } from "prom-client";
-import { redisUp, withTimeout } from "../queue-stats.js";
+import { redisUp } from "../queue-stats.js";
 
 const DB_TIMEOUT_MS = 2000;
 const REDIS_TIMEOUT_MS = 1000;
