@@ -6,9 +6,8 @@ import { createDbClient } from "@tokenmeter/db";
 import { startFakeUpstream } from "@tokenmeter/fake-upstream";
 import { generateApiKey } from "@tokenmeter/keys";
 import { parseSecretsKeyring, sealHeaders } from "@tokenmeter/secrets";
+import { type RunningApp, startApp, startPrivateRedis } from "@tokenmeter/test-support";
 import { describe, expect, inject, it } from "vitest";
-import { startPrivateRedis } from "../test-support/private-redis.js";
-import { type RunningApp, startApp } from "./apps.js";
 
 interface LogLine {
   msg?: string;
