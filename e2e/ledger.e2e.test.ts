@@ -63,7 +63,7 @@ async function chat(model: string, usage: string): Promise<string> {
 async function row(requestId: string, ms = 15_000) {
   const until = Date.now() + ms;
   for (;;) {
-    const found = await db.usageLog.findUnique({ where: { requestId } });
+    const found = await db.usageLog.findFirst({ where: { requestId } });
     if (found) return found;
     if (Date.now() > until) throw new Error(`no row for ${requestId}`);
     await new Promise((r) => setTimeout(r, 50));

@@ -323,7 +323,7 @@ describe("end to end", () => {
   it("stores the upstream's own request id beside ours", async () => {
     const ids = [...expected.keys()];
     await waitForRows(ids);
-    const row = await db.usageLog.findUnique({ where: { requestId: ids[0]! } });
+    const row = await db.usageLog.findFirst({ where: { requestId: ids[0]! } });
     expect(row?.upstreamRequestId).toMatch(/^req_upstream_/);
   });
 
@@ -355,7 +355,7 @@ describe("end to end", () => {
     }
     const id = response.headers.get("x-request-id")!;
     await waitForRows([id]);
-    const row = await db.usageLog.findUnique({ where: { requestId: id } });
+    const row = await db.usageLog.findFirst({ where: { requestId: id } });
     // cl100k_base: 3 + (3 + "user" 1 + 6) in, "Hello from the fake upstream." 6 out; priced as gpt-4.
     expect(row).toMatchObject({ usageSource: "estimated", inputTokens: 13, outputTokens: 6 });
     expect(row?.tokenCost?.toFixed(10)).toBe("0.0007500000");

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 const STATUS_BY_CODE: Record<string, number> = {
   invalid_json: 400,
   invalid_request: 400,
+  invalid_cursor: 400,
   invalid_period: 400,
   invalid_date: 400,
   invalid_range: 400,

@@ -205,7 +205,7 @@ describe("reprice", () => {
       await app.admin("POST", "/admin/reprice", { ...window, dry_run: false, actor: "ops@example.com" }),
     );
     expect(applied).toMatchObject({ dry_run: false, rows_changed: 3, new_total: "0.4001" });
-    const stored = await app.db.usageLog.findUnique({ where: { requestId: rows[0]!.requestId } });
+    const stored = await app.db.usageLog.findFirst({ where: { requestId: rows[0]!.requestId } });
     expect(stored?.tokenCost?.toFixed()).toBe("0.1");
     expect(stored?.modelPriceId).not.toBeNull();
     const r = await rollup(t0, name);
@@ -302,13 +302,13 @@ describe("remeter", () => {
     const dry = await readJson(await app.admin("POST", "/admin/remeter", { ...window, dry_run: true }));
     // 1200 × 0.03/1K + 300 × 0.06/1K (gpt-4, the seed's price)
     expect(dry).toMatchObject({ rows_changed: 1, old_total: "0", new_total: "0.054" });
-    expect((await app.db.usageLog.findUnique({ where: { requestId: c.requestId } }))?.usageSource).toBe(
+    expect((await app.db.usageLog.findFirst({ where: { requestId: c.requestId } }))?.usageSource).toBe(
       "none",
     );
 
     const applied = await readJson(await app.admin("POST", "/admin/remeter", { ...window, dry_run: false }));
     expect(applied).toMatchObject({ rows_changed: 1, new_total: "0.054" });
-    const row = await app.db.usageLog.findUnique({ where: { requestId: c.requestId } });
+    const row = await app.db.usageLog.findFirst({ where: { requestId: c.requestId } });
     expect(row).toMatchObject({
       usageSource: "rule",
       parser: `rule:${rule}`,

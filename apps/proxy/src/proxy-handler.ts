@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import { type BodyCapture, emptyBody } from "@tokenmeter/capture";
+import { requestTimeOf } from "@tokenmeter/db";
 import { createProxyMiddleware, proxyEventsPlugin } from "http-proxy-middleware";
 import type { Logger } from "pino";
 import { uuidv7 } from "uuidv7";
@@ -271,8 +272,10 @@ export function createProxyHandler(deps: ProxyHandlerDeps): ProxyHandler {
 
   return (req, res, route) => {
     const startedAt = performance.now();
-    const receivedAt = Date.now();
+    // The call is dated by its id's own millisecond: usage_logs is partitioned by that time and keyed by
+    // (request_id, request_timestamp), which is unique only because one is a function of the other.
     const requestId = uuidv7();
+    const receivedAt = (requestTimeOf(requestId) as Date).getTime();
     res.setHeader("x-request-id", requestId);
     const rawKey = extractBuyerKey(req.headers, route.queryKey);
     if (!rawKey) {

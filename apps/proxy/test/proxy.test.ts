@@ -1,5 +1,6 @@
 import zlib from "node:zlib";
 import { capturedBytes } from "@tokenmeter/capture";
+import { requestTimeOf } from "@tokenmeter/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ProxyHarness, startProxyHarness, waitFor } from "./harness.js";
 
@@ -59,6 +60,8 @@ describe("proxy", () => {
     expect(capture.buyerId).toBe(h.buyerId);
     expect(capture.apiKeyId).toBe(h.keyId);
     expect(capture.serviceId).toBe(h.serviceId);
+    // The call is dated by its id's own millisecond (the ledger's unique key relies on it).
+    expect(capture.receivedAt).toBe(requestTimeOf(requestId)?.toISOString());
     expect(capture.response.status).toBe(200);
     expect(capture.response.upstreamRequestId).toBe(res.headers.get("x-upstream-request-id"));
     expect(capturedBytes(capture.response.body).head.equals(body)).toBe(true);

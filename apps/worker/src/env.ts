@@ -37,6 +37,15 @@ const schema = z
     PRICE_MISS_RECHECK_MS: positive(1000),
     /** Days the capture of a call whose usage could not be read is kept for /admin/remeter; 0 keeps none. */
     CAPTURE_RETENTION_DAYS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(3650).default(7)),
+    /**
+     * Whole months of raw usage rows kept before the current month: older monthly partitions of usage_logs are
+     * dropped (the rollups are kept, so reports of those months stay exact). Unset keeps everything.
+     */
+    USAGE_RETENTION_MONTHS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(1200).optional()),
+    /** Months after the current one whose usage_logs partitions are created ahead of time. */
+    USAGE_PARTITIONS_AHEAD: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(24).default(3)),
+    /** How often partitions are maintained (created ahead, retention, reindex), by one worker of the fleet. */
+    USAGE_PARTITION_MAINTENANCE_MS: positive(3_600_000),
     /** How often alert rules are evaluated (by one worker of the fleet at a time). */
     ALERT_EVALUATE_MS: positive(30_000),
     /** Where alert events are POSTed (JSON, HMAC-signed); unset = no webhook. */

@@ -19,6 +19,7 @@ import { parseWorkerEnv } from "./env.js";
 import { createHealthServer } from "./health-server.js";
 import { startMeteringWorker } from "./metering-worker.js";
 import { createWorkerMetrics } from "./metrics.js";
+import { createPartitionMetrics, startPartitionMaintenance } from "./partition-maintenance.js";
 
 const env = (() => {
   try {
@@ -101,6 +102,19 @@ const alerts = await startAlertEvaluator({
   deliver: (events) => webhooks.enqueue(events),
 });
 
+// usage_logs partitions: months created ahead, retention, one reindex per closed month (one runner at a time).
+const partitions = await startPartitionMaintenance({
+  db,
+  redis: connection,
+  prefix: env.QUEUE_PREFIX,
+  everyMs: env.USAGE_PARTITION_MAINTENANCE_MS,
+  monthsAhead: env.USAGE_PARTITIONS_AHEAD,
+  retentionMonths: env.USAGE_RETENTION_MONTHS,
+  lockMs: 30 * 60_000,
+  logger,
+  metrics: createPartitionMetrics(metrics.registry),
+});
+
 const server = createHealthServer(metrics.registry, async () => {
   const redis = connection.status === "ready" ? "up" : "down";
   const dbUp = await db.$queryRaw`SELECT 1`.then(
@@ -125,6 +139,7 @@ async function shutdown(signal: string): Promise<void> {
   server.close();
   await metering.close();
   await alerts.close();
+  await partitions.close();
   await webhooks.close();
   await captureQueue.close();
   await connection.quit().catch(() => undefined);

@@ -44,7 +44,7 @@ async function enqueue(...captures: Capture[]) {
 async function rowFor(requestId: string, ms = 8000) {
   const until = Date.now() + ms;
   for (;;) {
-    const row = await db.usageLog.findUnique({ where: { requestId } });
+    const row = await db.usageLog.findFirst({ where: { requestId } });
     if (row) return row;
     if (Date.now() > until) throw new Error(`no row for ${requestId}`);
     await new Promise((r) => setTimeout(r, 20));

@@ -75,7 +75,7 @@ async function failedReason(jobId: string): Promise<string | undefined> {
 async function rowFor(requestId: string, ms = 8000) {
   const until = Date.now() + ms;
   for (;;) {
-    const row = await db.usageLog.findUnique({ where: { requestId } });
+    const row = await db.usageLog.findFirst({ where: { requestId } });
     if (row) return row;
     if (Date.now() > until) throw new Error(`no row for ${requestId}`);
     await new Promise((r) => setTimeout(r, 25));
@@ -178,6 +178,31 @@ describe("metering worker", () => {
     await enqueue(c);
     await new Promise((r) => setTimeout(r, 300));
     expect(await db.usageLog.count({ where: { requestId: c.requestId } })).toBe(1);
+  });
+
+  it("records a call made at the last millisecond of a month once when its capture is replayed after midnight", async () => {
+    // The proxy names the call 2026-11-30T23:59:59.999Z with a UUIDv7 of that millisecond; the replay carries a
+    // receivedAt past the boundary (a forged or re-read clock): it is dated by the id, the same row.
+    const ms = Date.UTC(2026, 10, 30, 23, 59, 59, 999).toString(16).padStart(12, "0");
+    const requestId = `${ms.slice(0, 8)}-${ms.slice(8)}-7${randomUUID().slice(15)}`;
+    const resBody = openaiChatJson("month-edge-model", "x", { input: 10, output: 10 });
+    const first = capture({ requestId, receivedAt: "2026-11-30T23:59:59.999Z", resBody });
+    await enqueue(first);
+    expect((await rowFor(requestId)).requestTimestamp.toISOString()).toBe("2026-11-30T23:59:59.999Z");
+    const [replay] = packCaptureJobs([{ ...first, receivedAt: "2026-12-01T00:00:03.000Z" }], signingKey);
+    await queue.add(replay!.name, replay!.data, replay!.opts);
+    const jobId = replay!.opts.jobId as string;
+    while ((await queue.getJobState(jobId)) !== "completed") await new Promise((r) => setTimeout(r, 25));
+    const rows = await db.usageLog.findMany({ where: { requestId } });
+    expect(rows.map((r) => r.requestTimestamp.toISOString())).toEqual(["2026-11-30T23:59:59.999Z"]);
+    const days = await db.usageDailyRollup.findMany({
+      where: {
+        buyerUserId: buyerId,
+        modelName: "month-edge-model",
+        day: { gte: new Date("2026-11-30"), lt: new Date("2026-12-02") },
+      },
+    });
+    expect(days.map((d) => [d.day.toISOString().slice(0, 10), Number(d.calls)])).toEqual([["2026-11-30", 1]]);
   });
 
   it("records error responses as rows with zero tokens", async () => {

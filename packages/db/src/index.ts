@@ -50,6 +50,7 @@ export {
 } from "./ledger-reads/queries.js";
 export { costNumber, countNumber, decimalString, idNumber } from "./ledger-reads/render.js";
 export { type UnpricedModel, unpricedModels } from "./ledger-reads/unpriced.js";
+export { requestTimeOf } from "./request-time.js";
 export { deleteExpiredCaptures, type RetainedCapture, readRetainedCaptures } from "./retained-captures.js";
 export {
   ROLLUP_LEVELS,
@@ -60,3 +61,14 @@ export {
 } from "./rollup-levels.js";
 export { type RebuildResult, rebuildRollups } from "./rollup-rebuild.js";
 export { isRowDataError, type RecordUsageResult, recordUsage, type UsageRow } from "./usage-ledger.js";
+export {
+  createUsagePartition,
+  listUsagePartitions,
+  maintainUsagePartitions,
+  monthStart,
+  partitionName,
+  retentionCutoff,
+  USAGE_DEFAULT_PARTITION,
+  type UsagePartitionOptions,
+  type UsagePartitionReport,
+} from "./usage-partitions.js";

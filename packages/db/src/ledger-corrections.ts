@@ -188,10 +188,12 @@ UPDATE usage_logs u SET model_name = t.model_name, input_tokens = t.input_tokens
   reasoning_tokens = t.reasoning_tokens, token_cost = t.token_cost, model_price_id = t.model_price_id,
   usage_source = t.usage_source, parser = t.parser, parse_error = t.parse_error
 FROM unnest($1::bigint[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[],
-  $10::numeric[], $11::bigint[], $12::text[], $13::text[], $14::text[])
+  $10::numeric[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::timestamptz[])
   AS t(id, model_name, input_tokens, output_tokens, total_tokens, cached_input_tokens, cache_write_tokens,
-    cache_write_1h_tokens, reasoning_tokens, token_cost, model_price_id, usage_source, parser, parse_error)
-WHERE u.id = t.id`;
+    cache_write_1h_tokens, reasoning_tokens, token_cost, model_price_id, usage_source, parser, parse_error,
+    request_timestamp)
+-- The whole primary key: each row is looked up in its own month's partition only.
+WHERE u.id = t.id AND u.request_timestamp = t.request_timestamp`;
 
 // What each measure moves by, summed over the signed entries.
 const DELTA_MEASURES: Record<string, string> = {
@@ -262,6 +264,7 @@ export async function applyLedgerCorrections(
     col((c) => text(c.after.usageSource)),
     col((c) => text(c.after.parser)),
     col((c) => text(c.after.parseError)),
+    col((c) => c.before.requestTimestamp.toISOString()),
   );
   const entries = changed.flatMap((c) => [
     { sign: -1, row: c.before, values: c.before as MeteredValues },

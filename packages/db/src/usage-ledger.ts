@@ -1,4 +1,5 @@
 import type { PrismaClient } from "./generated/prisma/client.js";
+import { requestTimeOf } from "./request-time.js";
 import {
   addOnConflict,
   aggregateSql,
@@ -111,7 +112,7 @@ WITH input AS (
 ), inserted AS (
   INSERT INTO usage_logs (${columnList})
   SELECT ${columnList} FROM input
-  ON CONFLICT (request_id) DO NOTHING
+  ON CONFLICT (request_id, request_timestamp) DO NOTHING
   RETURNING request_id, ${ROLLUP_SOURCE_COLUMNS}
 ), kept AS (
   INSERT INTO usage_captures (request_id, api_service_id, request_timestamp, capture)
@@ -135,13 +136,26 @@ export interface RecordUsageResult {
 export async function recordUsage(db: PrismaClient, rows: readonly UsageRow[]): Promise<RecordUsageResult> {
   if (rows.length === 0) return { inserted: 0, duplicates: 0 };
   const unique = new Map<string, UsageRow>();
-  for (const row of rows) if (!unique.has(row.requestId)) unique.set(row.requestId, row);
+  for (const row of rows) if (!unique.has(row.requestId)) unique.set(row.requestId, datedById(row));
   // Sorted, so concurrent batches holding the same ids take the unique-index locks in the same order.
   const batch = [...unique.values()].sort((a, b) => (a.requestId < b.requestId ? -1 : 1));
   const params = [...COLUMNS.map(([, , read]) => batch.map(read)), batch.map(readCapture)];
   const result = await db.$queryRawUnsafe<{ inserted: number }[]>(INSERT_SQL, ...params);
   const inserted = Number(result[0]?.inserted ?? 0);
   return { inserted, duplicates: rows.length - inserted };
+}
+
+/**
+ * `usage_logs` is partitioned by request_timestamp, so its unique key is (request_id, request_timestamp). A UUIDv7
+ * request id (every id the proxy makes) fixes the row's timestamp to the id's millisecond: a replay or a capture
+ * whose timestamp disagrees with its id lands on the same key and is skipped, never recorded twice. Other ids
+ * (imports, fixtures) keep their timestamp and are unique per (id, timestamp).
+ */
+function datedById(row: UsageRow): UsageRow {
+  const at = requestTimeOf(row.requestId);
+  return at === null || at.getTime() === row.requestTimestamp.getTime()
+    ? row
+    : { ...row, requestTimestamp: at };
 }
 
 /**

@@ -74,7 +74,7 @@ describe("recordUsage", () => {
       }),
     ];
     expect((await recordUsage(db, rows)).inserted).toBe(4);
-    const stored = await db.usageLog.findUnique({ where: { requestId: rows[0]!.requestId } });
+    const stored = await db.usageLog.findFirst({ where: { requestId: rows[0]!.requestId } });
     expect(stored?.tokenCost?.toString()).toBe("2.5e-7");
     expect(stored?.tokenCost?.toFixed(10)).toBe("0.0000002500");
     const rollups = await db.usageDailyRollup.findMany({
@@ -90,7 +90,7 @@ describe("recordUsage", () => {
     expect(rollups[1]!.unpricedCalls).toBe(1n);
     // An unpriced row adds nothing to the cost: NULL, not 0, and the rollup's sum stays a number.
     expect(rollups[1]!.tokenCost.toFixed(10)).toBe("0.0000000000");
-    const mystery = await db.usageLog.findUnique({ where: { requestId: rows[3]!.requestId } });
+    const mystery = await db.usageLog.findFirst({ where: { requestId: rows[3]!.requestId } });
     expect(mystery?.tokenCost).toBeNull();
   });
 
@@ -113,7 +113,7 @@ describe("recordUsage", () => {
     expect(rollup?.unpricedCalls).toBe(0n);
     expect(rollup?.cacheWriteTokens).toBe(20n);
     expect(rollup?.cacheWrite1hTokens).toBe(15n);
-    const stored = await db.usageLog.findUnique({ where: { requestId: cached.requestId } });
+    const stored = await db.usageLog.findFirst({ where: { requestId: cached.requestId } });
     expect(stored?.cacheWrite1hTokens).toBe(15);
   });
 
@@ -205,7 +205,7 @@ describe("bad input", () => {
   it("stores a model name with a NUL byte instead of failing the batch", async () => {
     const r = row({ modelName: "gpt-4o\u0000x", path: "/v1/\u0000" });
     expect((await recordUsage(db, [r])).inserted).toBe(1);
-    const stored = await db.usageLog.findUnique({ where: { requestId: r.requestId } });
+    const stored = await db.usageLog.findFirst({ where: { requestId: r.requestId } });
     expect(stored?.modelName).toBe("gpt-4ox");
   });
 });

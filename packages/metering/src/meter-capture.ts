@@ -1,5 +1,5 @@
 import type { Capture } from "@tokenmeter/capture";
-import type { UsageRow } from "@tokenmeter/db";
+import { requestTimeOf, type UsageRow } from "@tokenmeter/db";
 import type { PriceBook } from "@tokenmeter/pricing";
 import { extractUsage, type TokenUsage, type UsageRule } from "@tokenmeter/usage";
 import { priceUsage } from "./price-usage.js";
@@ -44,7 +44,10 @@ export function meterCapture(capture: Capture, context: MeteringContext): Metere
     },
     { rules: context.rules ?? [], ...usageOptionsFor(service) },
   );
-  const receivedAt = new Date(capture.receivedAt);
+  // The row is dated by its UUIDv7 request id (the proxy makes both from one clock reading): a capture whose
+  // receivedAt disagrees with its id is priced and stored at the id's millisecond, so it can never make a
+  // second row under the ledger's (request_id, request_timestamp) key.
+  const receivedAt = requestTimeOf(capture.requestId) ?? new Date(capture.receivedAt);
   const row: UsageRow = {
     requestId: capture.requestId,
     buyerUserId: capture.buyerId,
