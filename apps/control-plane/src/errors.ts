@@ -39,6 +39,7 @@ const STATUS_BY_CODE = {
 export type ApiErrorCode =
   | "invalid_json"
   | "invalid_request"
+  | "invalid_cursor"
   | "invalid_period"
   | "invalid_date"
   | "invalid_range"
@@ -61,6 +62,7 @@ export type ApiErrorCode =
   | "payload_too_large"
   | "unsupported_media_type"
   | "queue_unavailable"
+  | "query_timeout"
   | "internal_error";
 
 /** An error with a stable code; rendered as `{code, message}` with the status mapped here. */
