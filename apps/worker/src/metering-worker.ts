@@ -11,9 +11,7 @@ import {
   type DbClient,
   isRowDataError,
   listenForConfigChanges,
-  type RecordUsageResult,
   recordUsage,
-  type UsageRow,
 } from "@tokenmeter/db";
 import {
   decodeCaptureBodies,

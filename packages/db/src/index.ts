@@ -55,17 +55,6 @@ export { type UnpricedModel, unpricedModels } from "./ledger-reads/unpriced.js";
 export { requestTimeOf } from "./request-time.js";
 export { deleteExpiredCaptures, type RetainedCapture, readRetainedCaptures } from "./retained-captures.js";
 export {
-  createUsagePartition,
-  listUsagePartitions,
-  maintainUsagePartitions,
-  monthStart,
-  partitionName,
-  retentionCutoff,
-  USAGE_DEFAULT_PARTITION,
-  type UsagePartitionOptions,
-  type UsagePartitionReport,
-} from "./usage-partitions.js";
-export {
   ROLLUP_LEVELS,
   type RollupDimension,
   type RollupFamily,
@@ -79,3 +68,14 @@ export {
   recordUsage,
   type UsageRow,
 } from "./usage-ledger.js";
+export {
+  createUsagePartition,
+  listUsagePartitions,
+  maintainUsagePartitions,
+  monthStart,
+  partitionName,
+  retentionCutoff,
+  USAGE_DEFAULT_PARTITION,
+  type UsagePartitionOptions,
+  type UsagePartitionReport,
+} from "./usage-partitions.js";

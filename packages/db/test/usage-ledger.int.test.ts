@@ -1,12 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import {
-  createDbClient,
-  type DbClient,
-  isRowDataError,
-  recordUsage,
-  type UsageRow,
-} from "../src/index.js";
+import { createDbClient, type DbClient, recordUsage, type UsageRow } from "../src/index.js";
 
 let db: DbClient;
 let buyerId: number;
@@ -215,4 +209,3 @@ describe("bad input", () => {
     expect(stored?.modelName).toBe("gpt-4ox");
   });
 });
-
