@@ -52,7 +52,7 @@ export function requireBuilt() {
 }
 
 /** The pid of a process by its command name (the shared redis-server, to meter its CPU), or null. */
-export function findProcess(comm) {
+function findProcess(comm) {
   for (const pid of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     try {

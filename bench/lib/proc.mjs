@@ -47,7 +47,7 @@ export function spawnChild(name, command, args, { env = process.env, cwd, keepLi
 }
 
 /** TCP ports a process is listening on, read from /proc (Linux): its socket inodes matched to LISTEN rows. */
-export function procListeningPorts(pid) {
+function procListeningPorts(pid) {
   let inodes;
   try {
     inodes = new Set();

@@ -18,7 +18,7 @@ function timedGet(agent, url, headers, timeoutMs) {
 }
 
 /** The p-th percentile (0–100) of sorted samples, nearest rank. */
-export function percentile(sorted, p) {
+function percentile(sorted, p) {
   if (sorted.length === 0) return null;
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];

@@ -5,7 +5,7 @@ const DAY_MS = 86_400_000;
 const day = (ms) => new Date(ms).toISOString().slice(0, 10);
 
 /** Goals in ms (p99 at one connection); every route also has "no 5xx at 16 connections". */
-export const GOALS = { summary: 20, report: 50, logs: 20, dashboard: 150 };
+const GOALS = { summary: 20, report: 50, logs: 20, dashboard: 150 };
 
 /**
  * The routes: { name, path, auth, goal } where auth is "heavy" | "light" | "seller" | "admin". `serviceId` is

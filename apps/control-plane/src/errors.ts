@@ -76,7 +76,7 @@ export function isApiErrorCode(code: string): code is ApiErrorCode {
 }
 
 /** The HTTP status of an error code. */
-export function statusOf(code: ApiErrorCode): number {
+function statusOf(code: ApiErrorCode): number {
   return STATUS_BY_CODE[code];
 }
 

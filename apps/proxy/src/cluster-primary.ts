@@ -5,7 +5,7 @@ import { Counter, Gauge, Registry } from "prom-client";
 import { serveClusterMetrics } from "./cluster-metrics.js";
 
 /** The environment variable that tells a forked worker its index (0 … PROXY_WORKERS-1). */
-export const WORKER_INDEX_VAR = "PROXY_WORKER_INDEX";
+const WORKER_INDEX_VAR = "PROXY_WORKER_INDEX";
 
 /** Restart delay after a crash: doubling from `baseMs` to `maxMs`, back to `baseMs` after `resetAfterMs` up. */
 export interface RestartBackoff {

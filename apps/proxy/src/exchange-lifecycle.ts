@@ -25,7 +25,7 @@ const NEXT: Readonly<Record<ExchangeState, readonly ExchangeState[]>> = {
  * response cut) is its consequence, never its cause. Everything else is an observation, and the first one
  * observed is what happened first.
  */
-export const ERROR_RANK: Readonly<Record<CaptureErrorCode, number>> = {
+const ERROR_RANK: Readonly<Record<CaptureErrorCode, number>> = {
   invalid_path: 3,
   method_not_allowed: 3,
   rate_limited: 3,

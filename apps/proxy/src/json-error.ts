@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 
 /** Error codes the proxy answers with, and their HTTP status. */
-export const PROXY_ERRORS = {
+const PROXY_ERRORS = {
   missing_key: 401,
   invalid_key: 401,
   unknown_service: 404,

@@ -6,8 +6,8 @@ import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 
 /** The maintenance job's own queue and its one scheduler (every worker upserts the same id). */
-export const PARTITION_QUEUE = "usage-partitions";
-export const PARTITION_SCHEDULER_ID = "maintain-usage-partitions";
+const PARTITION_QUEUE = "usage-partitions";
+const PARTITION_SCHEDULER_ID = "maintain-usage-partitions";
 
 /** The partition maintenance metrics, on the worker's registry. */
 export function createPartitionMetrics(registry: Registry) {
@@ -51,7 +51,7 @@ export function createPartitionMetrics(registry: Registry) {
   };
 }
 
-export type PartitionMetrics = ReturnType<typeof createPartitionMetrics>;
+type PartitionMetrics = ReturnType<typeof createPartitionMetrics>;
 
 export interface PartitionMaintenanceDeps {
   db: DbClient;

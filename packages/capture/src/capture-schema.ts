@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** Content encodings the worker can decode. Anything else is recorded as a parse failure. */
-export const bodyEncodingSchema = z.string().max(64);
+const bodyEncodingSchema = z.string().max(64);
 
 /**
  * A bounded copy of one HTTP body: the first and last bytes (base64) and its true size.

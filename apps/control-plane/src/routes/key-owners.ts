@@ -5,7 +5,7 @@ import { ApiError } from "../errors.js";
 import { idJson, idSchema, parseWith, pathId, queryInt } from "../http/validation.js";
 
 /** A buyer or a seller as the admin API lists them. */
-export interface OwnerRow {
+interface OwnerRow {
   id: bigint;
   name: string;
   createdAt: Date;

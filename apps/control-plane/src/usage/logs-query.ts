@@ -35,11 +35,11 @@ interface Position {
 }
 
 /** The cursor of a position: opaque to clients (base64url of "<epoch ms>.<id>"). */
-export function encodeCursor(p: Position): string {
+function encodeCursor(p: Position): string {
   return Buffer.from(`${p.at.getTime()}.${p.id}`).toString("base64url");
 }
 
-export function decodeCursor(cursor: string): Position {
+function decodeCursor(cursor: string): Position {
   const m = /^([0-9]{1,15})\.([1-9][0-9]{0,18})$/.exec(Buffer.from(cursor, "base64url").toString("latin1"));
   if (!m || BigInt(m[2] as string) > 9223372036854775807n)
     throw new ApiError("invalid_cursor", "cursor: not a cursor this API returned");

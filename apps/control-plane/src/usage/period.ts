@@ -3,7 +3,7 @@ import { ApiError } from "../errors.js";
 import { localDay, parseTimeZone } from "./zone.js";
 
 /** How a reporting range was chosen. */
-export type PeriodName = "daily" | "monthly" | "custom";
+type PeriodName = "daily" | "monthly" | "custom";
 
 /** An inclusive range of calendar days in a time zone, as YYYY-MM-DD strings and an IANA zone name. */
 export interface DayRange {

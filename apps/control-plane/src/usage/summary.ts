@@ -20,16 +20,16 @@ async function zoneChecked<T>(read: Promise<T>): Promise<T> {
 }
 
 /** The ledger's totals by service, with an unknown zone answered as a 400. */
-export const usageByService: typeof readByService = (db, filter) => zoneChecked(readByService(db, filter));
+const usageByService: typeof readByService = (db, filter) => zoneChecked(readByService(db, filter));
 /** The ledger's breakdown, with an unknown zone answered as a 400. */
-export const usageBreakdown: typeof readBreakdown = (db, groupBy, filter) =>
+const usageBreakdown: typeof readBreakdown = (db, groupBy, filter) =>
   zoneChecked(readBreakdown(db, groupBy, filter));
 
 /**
  * The usage summary document shared by the buyer, seller and admin endpoints and the dashboard:
  * the seed contract's fields first, then extras (zone, exact decimal strings, token splits, errors).
  */
-export async function usageSummary(db: DbClient, range: DayRange, scope: UsageScope = {}) {
+async function usageSummary(db: DbClient, range: DayRange, scope: UsageScope = {}) {
   const { total, services } = await usageByService(db, {
     from: range.from,
     to: range.to,
