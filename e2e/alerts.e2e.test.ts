@@ -140,7 +140,7 @@ beforeAll(async () => {
     reasoningTokens: 0,
     tokenCost: "0.01",
     modelPriceId: null,
-    usageSource: "reported",
+    usageSource: "reported" as const,
     parser: "openai-chat",
     parseError: null,
     requestSizeBytes: 100,

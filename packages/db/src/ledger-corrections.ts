@@ -1,5 +1,6 @@
 import type { Prisma, PrismaClient } from "./generated/prisma/client.js";
 import { addOnConflict, grainSql, insertColumns, measuresOf, ROLLUP_LEVELS } from "./rollup-levels.js";
+import type { UsageSource } from "./usage-ledger.js";
 
 /** A client or an interactive transaction: corrections run inside the caller's transaction. */
 export type LedgerTx = PrismaClient | Prisma.TransactionClient;
@@ -17,7 +18,7 @@ export interface MeteredValues {
   /** Exact decimal string; null = unpriced. */
   tokenCost: string | null;
   modelPriceId: bigint | null;
-  usageSource: string;
+  usageSource: UsageSource;
   parser: string | null;
   parseError: string | null;
 }
@@ -95,7 +96,8 @@ const toRow = (r: RawLedgerRow): LedgerRow => ({
   reasoningTokens: r.reasoning_tokens,
   tokenCost: r.token_cost,
   modelPriceId: r.model_price_id === null ? null : BigInt(r.model_price_id),
-  usageSource: r.usage_source,
+  // The column only ever holds what UsageSource names (the ledger writes nothing else).
+  usageSource: r.usage_source as UsageSource,
   parser: r.parser,
   parseError: r.parse_error,
 });

@@ -8,6 +8,9 @@ import {
   ROLLUP_SOURCE_COLUMNS,
 } from "./rollup-levels.js";
 
+/** Where a row's token counts came from: the upstream's usage, a seller's rule, an estimate, or nowhere. */
+export type UsageSource = "reported" | "rule" | "estimated" | "none";
+
 /** One metered call, ready for `usage_logs`. Costs are decimal strings (never floats). */
 export interface UsageRow {
   requestId: string;
@@ -35,7 +38,7 @@ export interface UsageRow {
   /** Exact decimal string, e.g. "0.00000025"; null when the row has tokens but no price (unpriced). */
   tokenCost: string | null;
   modelPriceId: bigint | null;
-  usageSource: string;
+  usageSource: UsageSource;
   parser: string | null;
   parseError: string | null;
   requestSizeBytes: number;
