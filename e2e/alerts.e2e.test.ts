@@ -118,9 +118,9 @@ beforeAll(async () => {
   // A week of history at about $0.01 an hour: the baseline the spike is measured against.
   const history = Array.from({ length: 7 * 24 }, (_, h) => ({
     requestId: randomUUID(),
-    buyerUserId: buyerId,
-    apiKeyId: 1,
-    apiServiceId: service.body.id,
+    buyerUserId: BigInt(buyerId),
+    apiKeyId: 1n,
+    apiServiceId: BigInt(service.body.id),
     requestTimestamp: new Date(Date.now() - (2 + h) * 3_600_000),
     httpMethod: "POST",
     path: "/v1/chat/completions",

@@ -60,9 +60,9 @@ function usageRow(
 ): UsageRow {
   return {
     requestId: randomUUID(),
-    buyerUserId: Number(buyerId),
-    apiKeyId: 1,
-    apiServiceId: Number(serviceId),
+    buyerUserId: BigInt(Number(buyerId)),
+    apiKeyId: 1n,
+    apiServiceId: BigInt(Number(serviceId)),
     requestTimestamp: at,
     httpMethod: "POST",
     path: "/v1/chat/completions",

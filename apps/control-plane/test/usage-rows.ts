@@ -11,9 +11,9 @@ export function usageRow(
 ): UsageRow {
   return {
     requestId: randomUUID(),
-    buyerUserId: Number(ids.buyerId),
-    apiKeyId: Number(ids.keyId),
-    apiServiceId: Number(ids.serviceId),
+    buyerUserId: BigInt(Number(ids.buyerId)),
+    apiKeyId: BigInt(Number(ids.keyId)),
+    apiServiceId: BigInt(Number(ids.serviceId)),
     requestTimestamp: at,
     httpMethod: "POST",
     path: "/v1/chat/completions",

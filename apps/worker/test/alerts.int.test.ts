@@ -39,9 +39,9 @@ let metrics: ReturnType<typeof createAlertMetrics>;
 function row(overrides: Partial<UsageRow>): UsageRow {
   return {
     requestId: randomUUID(),
-    buyerUserId: 1,
-    apiKeyId: 1,
-    apiServiceId: 1,
+    buyerUserId: 1n,
+    apiKeyId: 1n,
+    apiServiceId: 1n,
     requestTimestamp: new Date(),
     httpMethod: "POST",
     path: "/v1/chat/completions",
@@ -116,9 +116,9 @@ afterAll(async () => {
 describe("alert rules fire and resolve", () => {
   it("large_call: a single call above the token or cost threshold, then resolves when raised", async () => {
     await recordUsage(db, [
-      row({ buyerUserId: 11, totalTokens: 250_000, tokenCost: "0.01" }),
-      row({ buyerUserId: 11, totalTokens: 10, tokenCost: "7.5" }),
-      row({ buyerUserId: 11, totalTokens: 10, tokenCost: "0.5" }),
+      row({ buyerUserId: 11n, totalTokens: 250_000, tokenCost: "0.01" }),
+      row({ buyerUserId: 11n, totalTokens: 10, tokenCost: "7.5" }),
+      row({ buyerUserId: 11n, totalTokens: 10, tokenCost: "0.5" }),
     ]);
     await setRule("large_call", { max_tokens: 100_000, max_cost_usd: "5" });
     const first = await evaluate();
@@ -140,15 +140,15 @@ describe("alert rules fire and resolve", () => {
   it("cost_spike: last hour above factor × trailing hourly mean and the floor; resolves under the floor", async () => {
     // Baseline: $0.24 a day for a week before the last hour = $0.01 an hour.
     const baseline = Array.from({ length: 7 * 24 }, (_, h) =>
-      row({ buyerUserId: 21, requestTimestamp: hoursAgo(2 + h), tokenCost: "0.01" }),
+      row({ buyerUserId: 21n, requestTimestamp: hoursAgo(2 + h), tokenCost: "0.01" }),
     );
-    await recordUsage(db, [...baseline, row({ buyerUserId: 21, tokenCost: "0.8" })]);
+    await recordUsage(db, [...baseline, row({ buyerUserId: 21n, tokenCost: "0.8" })]);
     // A steady buyer: the same spend now as before.
     await recordUsage(db, [
       ...Array.from({ length: 7 * 24 }, (_, h) =>
-        row({ buyerUserId: 22, requestTimestamp: hoursAgo(2 + h), tokenCost: "1" }),
+        row({ buyerUserId: 22n, requestTimestamp: hoursAgo(2 + h), tokenCost: "1" }),
       ),
-      row({ buyerUserId: 22, tokenCost: "1.5" }),
+      row({ buyerUserId: 22n, tokenCost: "1.5" }),
     ]);
     await setRule("cost_spike", { factor: 5, floor_usd: "0.5" });
     // Buyer 11 (the large calls above, $8.01 this hour, no history) spikes too.
@@ -170,11 +170,11 @@ describe("alert rules fire and resolve", () => {
   it("parse_failure_rate: a service's share of unparsed calls over the window, with a minimum of calls", async () => {
     await recordUsage(db, [
       ...Array.from({ length: 6 }, () =>
-        row({ apiServiceId: 31, parseError: "no usage found", totalTokens: 0 }),
+        row({ apiServiceId: 31n, parseError: "no usage found", totalTokens: 0 }),
       ),
-      ...Array.from({ length: 4 }, () => row({ apiServiceId: 31 })),
+      ...Array.from({ length: 4 }, () => row({ apiServiceId: 31n })),
       // A service with too few calls to judge.
-      row({ apiServiceId: 32, parseError: "no usage found" }),
+      row({ apiServiceId: 32n, parseError: "no usage found" }),
     ]);
     await setRule("parse_failure_rate", { max_percent: 50, min_calls: 5, window_minutes: 15 });
     const { opened } = await evaluate();

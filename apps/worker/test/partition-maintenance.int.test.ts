@@ -86,9 +86,9 @@ describe("usage partition maintenance in the worker", () => {
     await recordUsage(db, [
       {
         requestId: randomUUID(),
-        buyerUserId: 5,
-        apiKeyId: 1,
-        apiServiceId: 1,
+        buyerUserId: 5n,
+        apiKeyId: 1n,
+        apiServiceId: 1n,
         requestTimestamp: new Date("2031-10-05T00:00:00Z"),
         httpMethod: "POST",
         path: "/",

@@ -62,12 +62,8 @@ export {
   type RollupLevel,
 } from "./rollup-levels.js";
 export { type RebuildResult, rebuildRollups } from "./rollup-rebuild.js";
-export {
-  isRowDataError,
-  type RecordUsageResult,
-  recordUsage,
-  type UsageRow,
-} from "./usage-ledger.js";
+export type { UsageRow, UsageSource } from "./usage-columns.js";
+export { isRowDataError, type RecordUsageResult, recordUsage } from "./usage-ledger.js";
 export {
   createUsagePartition,
   listUsagePartitions,

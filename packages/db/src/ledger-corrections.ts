@@ -1,6 +1,6 @@
 import type { Prisma, PrismaClient } from "./generated/prisma/client.js";
 import { addOnConflict, grainSql, insertColumns, measuresOf, ROLLUP_LEVELS } from "./rollup-levels.js";
-import type { UsageSource } from "./usage-ledger.js";
+import type { UsageSource } from "./usage-columns.js";
 
 /** A client or an interactive transaction: corrections run inside the caller's transaction. */
 export type LedgerTx = PrismaClient | Prisma.TransactionClient;

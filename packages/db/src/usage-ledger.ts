@@ -7,92 +7,11 @@ import {
   ROLLUP_LEVELS,
   ROLLUP_SOURCE_COLUMNS,
 } from "./rollup-levels.js";
+import { USAGE_COLUMN_LIST, USAGE_UNNEST_PARAMS, type UsageRow, usageColumnArrays } from "./usage-columns.js";
 
-/** Where a row's token counts came from: the upstream's usage, a seller's rule, an estimate, or nowhere. */
-export type UsageSource = "reported" | "rule" | "estimated" | "none";
-
-/** One metered call, ready for `usage_logs`. Costs are decimal strings (never floats). */
-export interface UsageRow {
-  requestId: string;
-  buyerUserId: number;
-  apiKeyId: number;
-  apiServiceId: number;
-  requestTimestamp: Date;
-  httpMethod: string;
-  path: string;
-  statusCode: number;
-  latencyMs: number;
-  ttfbMs: number | null;
-  streamed: boolean;
-  upstreamReached: boolean;
-  errorCode: string | null;
-  modelName: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-  cachedInputTokens: number;
-  cacheWriteTokens: number;
-  /** Subset of cacheWriteTokens written with a one-hour lifetime. */
-  cacheWrite1hTokens: number;
-  reasoningTokens: number;
-  /** Exact decimal string, e.g. "0.00000025"; null when the row has tokens but no price (unpriced). */
-  tokenCost: string | null;
-  modelPriceId: bigint | null;
-  usageSource: UsageSource;
-  parser: string | null;
-  parseError: string | null;
-  requestSizeBytes: number;
-  responseSizeBytes: number;
-  upstreamRequestId: string | null;
-  /**
-   * The gzip of the capture's JSON, kept in `usage_captures` (same statement as the row) when its usage
-   * could not be read, so /admin/remeter can parse it again. Absent or null: nothing kept.
-   */
-  retainedCapture?: Buffer | null;
-}
-
-// PostgreSQL text cannot hold NUL; a buyer-sent model name must never make a row unstorable.
-const text = (v: string | null): string | null => (v === null ? null : v.replaceAll("\u0000", ""));
-
-// Column name, SQL array type, and how to read the value from a row. The order is the statement's order.
-const COLUMNS: ReadonlyArray<readonly [string, string, (r: UsageRow) => unknown]> = [
-  ["request_id", "uuid", (r) => r.requestId],
-  ["buyer_user_id", "bigint", (r) => String(r.buyerUserId)],
-  ["api_key_id", "bigint", (r) => String(r.apiKeyId)],
-  ["api_service_id", "bigint", (r) => String(r.apiServiceId)],
-  ["request_timestamp", "timestamptz", (r) => r.requestTimestamp.toISOString()],
-  ["http_method", "text", (r) => text(r.httpMethod)],
-  ["path", "text", (r) => text(r.path)],
-  ["status_code", "int", (r) => r.statusCode],
-  ["latency_ms", "int", (r) => r.latencyMs],
-  ["ttfb_ms", "int", (r) => r.ttfbMs],
-  ["streamed", "bool", (r) => r.streamed],
-  ["upstream_reached", "bool", (r) => r.upstreamReached],
-  ["error_code", "text", (r) => text(r.errorCode)],
-  ["model_name", "text", (r) => text(r.modelName)],
-  ["input_tokens", "int", (r) => r.inputTokens],
-  ["output_tokens", "int", (r) => r.outputTokens],
-  ["total_tokens", "int", (r) => r.totalTokens],
-  ["cached_input_tokens", "int", (r) => r.cachedInputTokens],
-  ["cache_write_tokens", "int", (r) => r.cacheWriteTokens],
-  ["cache_write_1h_tokens", "int", (r) => r.cacheWrite1hTokens],
-  ["reasoning_tokens", "int", (r) => r.reasoningTokens],
-  ["token_cost", "numeric", (r) => r.tokenCost],
-  ["model_price_id", "bigint", (r) => (r.modelPriceId === null ? null : String(r.modelPriceId))],
-  ["usage_source", "text", (r) => text(r.usageSource)],
-  ["parser", "text", (r) => text(r.parser)],
-  ["parse_error", "text", (r) => text(r.parseError)],
-  ["request_size_bytes", "bigint", (r) => String(r.requestSizeBytes)],
-  ["response_size_bytes", "bigint", (r) => String(r.responseSizeBytes)],
-  ["upstream_request_id", "text", (r) => text(r.upstreamRequestId)],
-];
-
-const columnList = COLUMNS.map(([name]) => name).join(", ");
 // The retained capture travels as base64 text (decoded in SQL): one more array beside the row's columns.
-const unnestArgs = [
-  ...COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`),
-  `$${COLUMNS.length + 1}::text[]`,
-].join(", ");
+const unnestArgs = [...USAGE_UNNEST_PARAMS, `$${USAGE_UNNEST_PARAMS.length + 1}::text[]`].join(", ");
+const columnList = USAGE_COLUMN_LIST;
 const readCapture = (r: UsageRow) => (r.retainedCapture ? r.retainedCapture.toString("base64") : null);
 
 // Each rollup level as one more CTE of the ingest statement: exactly the inserted rows, added.
@@ -149,7 +68,7 @@ async function recordWith(
   for (const row of rows) if (!unique.has(row.requestId)) unique.set(row.requestId, datedById(row));
   // Sorted, so concurrent batches holding the same ids take the unique-index locks in the same order.
   const batch = [...unique.values()].sort((a, b) => (a.requestId < b.requestId ? -1 : 1));
-  const params = [...COLUMNS.map(([, , read]) => batch.map(read)), batch.map(readCapture)];
+  const params = [...usageColumnArrays(batch), batch.map(readCapture)];
   const result = await run(INSERT_SQL, params);
   const inserted = Number(result[0]?.inserted ?? 0);
   return { inserted, duplicates: rows.length - inserted };

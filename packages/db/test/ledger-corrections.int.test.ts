@@ -22,9 +22,9 @@ const day = new Date("2026-02-10T10:00:00Z");
 function row(overrides: Partial<UsageRow> = {}): UsageRow {
   return {
     requestId: randomUUID(),
-    buyerUserId: buyerId,
-    apiKeyId: 1,
-    apiServiceId: serviceId,
+    buyerUserId: BigInt(buyerId),
+    apiKeyId: 1n,
+    apiServiceId: BigInt(serviceId),
     requestTimestamp: day,
     httpMethod: "POST",
     path: "/v1/chat/completions",

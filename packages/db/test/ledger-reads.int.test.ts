@@ -26,9 +26,9 @@ function row(
 ): UsageRow {
   return {
     requestId: randomUUID(),
-    buyerUserId: Number(buyer),
-    apiKeyId: Number(buyer) * 10 + (service % 2),
-    apiServiceId: service,
+    buyerUserId: BigInt(Number(buyer)),
+    apiKeyId: BigInt(Number(buyer) * 10 + (service % 2)),
+    apiServiceId: BigInt(service),
     requestTimestamp: new Date(at),
     httpMethod: "POST",
     path: "/v1/x",

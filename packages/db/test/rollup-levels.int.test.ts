@@ -39,9 +39,9 @@ function rows(count: number, seed: number): UsageRow[] {
     const cacheWrite = next() < 0.2 ? Math.floor(next() * 100) : 0;
     return {
       requestId: randomUUID(),
-      buyerUserId: buyerIds[Math.floor(next() * buyerIds.length)] as number,
-      apiKeyId: 1 + Math.floor(next() * 3),
-      apiServiceId: serviceId,
+      buyerUserId: BigInt(buyerIds[Math.floor(next() * buyerIds.length)] as number),
+      apiKeyId: BigInt(1 + Math.floor(next() * 3)),
+      apiServiceId: BigInt(serviceId),
       requestTimestamp: new Date(start + Math.floor(next() * span)),
       httpMethod: "POST",
       path: "/v1/chat/completions",
@@ -180,9 +180,6 @@ async function storedRows(): Promise<Stored[]> {
   const all = await db.usageLog.findMany({ where: { apiServiceId: BigInt(serviceId) } });
   return all.map((r) => ({
     ...r,
-    buyerUserId: Number(r.buyerUserId),
-    apiKeyId: Number(r.apiKeyId),
-    apiServiceId: Number(r.apiServiceId),
     tokenCost: r.tokenCost === null ? null : r.tokenCost.toFixed(),
     requestSizeBytes: Number(r.requestSizeBytes),
     responseSizeBytes: Number(r.responseSizeBytes),

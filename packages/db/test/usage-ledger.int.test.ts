@@ -9,9 +9,9 @@ const serviceId = 900_000 + Math.floor(Math.random() * 90_000);
 function row(overrides: Partial<UsageRow> = {}): UsageRow {
   return {
     requestId: randomUUID(),
-    buyerUserId: buyerId,
-    apiKeyId: 1,
-    apiServiceId: serviceId,
+    buyerUserId: BigInt(buyerId),
+    apiKeyId: 1n,
+    apiServiceId: BigInt(serviceId),
     requestTimestamp: new Date("2026-03-15T10:00:00Z"),
     httpMethod: "POST",
     path: "/v1/chat/completions",

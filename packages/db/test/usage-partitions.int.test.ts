@@ -21,9 +21,9 @@ let db: DbClient;
 function row(requestTimestamp: Date, overrides: Partial<UsageRow> = {}): UsageRow {
   return {
     requestId: randomUUID(),
-    buyerUserId: 7,
-    apiKeyId: 1,
-    apiServiceId: 3,
+    buyerUserId: 7n,
+    apiKeyId: 1n,
+    apiServiceId: 3n,
     requestTimestamp,
     httpMethod: "POST",
     path: "/v1/messages",
@@ -86,7 +86,7 @@ describe("request ids and partitions", () => {
 
   it("records a call at the last millisecond of a month once, even replayed with a clock past the boundary", async () => {
     const at = new Date("2026-11-30T23:59:59.999Z");
-    const call = row(at, { requestId: uuidv7At(at.getTime()), buyerUserId: 71 });
+    const call = row(at, { requestId: uuidv7At(at.getTime()), buyerUserId: 71n });
     expect(await recordUsage(db, [call])).toEqual({ inserted: 1, duplicates: 0 });
     // The replay (journal or queue) carries a timestamp read again after midnight: it still names the same row.
     const replay = { ...call, requestTimestamp: new Date("2026-12-01T00:00:00.004Z") };
@@ -101,7 +101,7 @@ describe("request ids and partitions", () => {
 
   it("dates a capture whose timestamp disagrees with its UUIDv7 by the id: never a second row", async () => {
     const at = Date.UTC(2026, 11, 24, 12, 0, 0, 0);
-    const forged = row(new Date("2027-02-14T00:00:00Z"), { requestId: uuidv7At(at), buyerUserId: 72 });
+    const forged = row(new Date("2027-02-14T00:00:00Z"), { requestId: uuidv7At(at), buyerUserId: 72n });
     expect(await recordUsage(db, [forged])).toEqual({ inserted: 1, duplicates: 0 });
     expect(await recordUsage(db, [{ ...forged, requestTimestamp: new Date(at) }])).toEqual({
       inserted: 0,
@@ -155,9 +155,9 @@ describe("maintainUsagePartitions", () => {
   });
 
   it("drops whole partitions past the retention, expired rows in DEFAULT, and never a rollup", async () => {
-    const old = row(new Date("2031-02-27T10:00:00Z"), { buyerUserId: 90 });
-    const kept = row(new Date("2031-03-01T00:00:00Z"), { buyerUserId: 90 });
-    const ancient = row(new Date("2020-01-01T00:00:00Z"), { buyerUserId: 90 });
+    const old = row(new Date("2031-02-27T10:00:00Z"), { buyerUserId: 90n });
+    const kept = row(new Date("2031-03-01T00:00:00Z"), { buyerUserId: 90n });
+    const ancient = row(new Date("2020-01-01T00:00:00Z"), { buyerUserId: 90n });
     await recordUsage(db, [old, kept, ancient]);
     await maintainUsagePartitions(db, { now: new Date("2031-06-10T08:00:00Z"), monthsAhead: 3 });
     expect(await names()).toEqual(expect.arrayContaining(["usage_logs_p203102", "usage_logs_p203103"]));
@@ -196,7 +196,7 @@ describe("maintainUsagePartitions", () => {
     expect(await db.usageHourlyRollup.count({ where: { buyerUserId: 90 } })).toBe(3);
 
     // An expired row arriving in DEFAULT is deleted, and gets no partition of its own.
-    const late = row(new Date("2030-12-31T23:00:00Z"), { buyerUserId: 91 });
+    const late = row(new Date("2030-12-31T23:00:00Z"), { buyerUserId: 91n });
     await recordUsage(db, [late]);
     const next = await maintainUsagePartitions(db, {
       now: new Date("2031-05-10T08:00:00Z"),

@@ -50,9 +50,9 @@ export function meterCapture(capture: Capture, context: MeteringContext): Metere
   const receivedAt = requestTimeOf(capture.requestId) ?? new Date(capture.receivedAt);
   const row: UsageRow = {
     requestId: capture.requestId,
-    buyerUserId: capture.buyerId,
-    apiKeyId: capture.apiKeyId,
-    apiServiceId: capture.serviceId,
+    buyerUserId: BigInt(capture.buyerId),
+    apiKeyId: BigInt(capture.apiKeyId),
+    apiServiceId: BigInt(capture.serviceId),
     requestTimestamp: receivedAt,
     httpMethod: capture.method,
     path: capture.path,

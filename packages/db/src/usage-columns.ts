@@ -1,0 +1,115 @@
+/**
+ * The one definition of a `usage_logs` row in code: each field's column, its SQL array type in the ingest
+ * statement, and how its value is encoded for node-postgres. `UsageRow` (the type), the INSERT's column list and
+ * its `unnest` parameters are all derived from `USAGE_COLUMNS`, so a column cannot be added to one and forgotten
+ * in another: a field missing from a row fails to compile, a column missing from the statement cannot exist.
+ */
+
+/** Where a row's token counts came from: the upstream's usage, a seller's rule, an estimate, or nowhere. */
+export type UsageSource = "reported" | "rule" | "estimated" | "none";
+
+type SqlArrayType = "uuid" | "text" | "int" | "bigint" | "bool" | "timestamptz" | "numeric";
+
+/** One column: its name, the SQL type of its `unnest` array, and the encoder of a field's value. */
+interface Column<T> {
+  readonly name: string;
+  readonly sqlType: SqlArrayType;
+  readonly encode: (value: T) => unknown;
+}
+
+// PostgreSQL text cannot hold NUL; a buyer-sent model name must never make a row unstorable.
+const withoutNul = (v: string): string => v.replaceAll("\u0000", "");
+
+const column = <T>(name: string, sqlType: SqlArrayType, encode: (value: T) => unknown): Column<T> => ({
+  name,
+  sqlType,
+  encode,
+});
+
+/** The column kinds a usage row uses; each fixes the field's TypeScript type. */
+const col = {
+  uuid: (name: string) => column<string>(name, "uuid", (v) => v),
+  text: <T extends string = string>(name: string) => column<T>(name, "text", withoutNul),
+  int: (name: string) => column<number>(name, "int", (v) => v),
+  bool: (name: string) => column<boolean>(name, "bool", (v) => v),
+  /** An identifier: bigint in the database, bigint in code (never a JS number that could round). */
+  id: (name: string) => column<bigint>(name, "bigint", (v) => v.toString()),
+  /** A byte count: bigint in the database, a safe integer in code. */
+  bytes: (name: string) => column<number>(name, "bigint", (v) => String(v)),
+  instant: (name: string) => column<Date>(name, "timestamptz", (v) => v.toISOString()),
+  /** An exact decimal string (never a float). */
+  decimal: (name: string) => column<string>(name, "numeric", (v) => v),
+};
+
+/** The same column, also accepting null (stored as NULL). */
+const nullable = <T>(c: Column<T>): Column<T | null> => ({
+  ...c,
+  encode: (v) => (v === null ? null : c.encode(v)),
+});
+
+/** Every column of an ingested row, in the statement's order. */
+const USAGE_COLUMNS = {
+  requestId: col.uuid("request_id"),
+  buyerUserId: col.id("buyer_user_id"),
+  apiKeyId: col.id("api_key_id"),
+  apiServiceId: col.id("api_service_id"),
+  requestTimestamp: col.instant("request_timestamp"),
+  httpMethod: col.text("http_method"),
+  path: col.text("path"),
+  statusCode: col.int("status_code"),
+  latencyMs: col.int("latency_ms"),
+  ttfbMs: nullable(col.int("ttfb_ms")),
+  streamed: col.bool("streamed"),
+  upstreamReached: col.bool("upstream_reached"),
+  errorCode: nullable(col.text("error_code")),
+  modelName: nullable(col.text("model_name")),
+  inputTokens: col.int("input_tokens"),
+  outputTokens: col.int("output_tokens"),
+  totalTokens: col.int("total_tokens"),
+  cachedInputTokens: col.int("cached_input_tokens"),
+  cacheWriteTokens: col.int("cache_write_tokens"),
+  /** Subset of cacheWriteTokens written with a one-hour lifetime. */
+  cacheWrite1hTokens: col.int("cache_write_1h_tokens"),
+  reasoningTokens: col.int("reasoning_tokens"),
+  /** Exact decimal string, e.g. "0.00000025"; null when the row has tokens but no price (unpriced). */
+  tokenCost: nullable(col.decimal("token_cost")),
+  modelPriceId: nullable(col.id("model_price_id")),
+  usageSource: col.text<UsageSource>("usage_source"),
+  parser: nullable(col.text("parser")),
+  parseError: nullable(col.text("parse_error")),
+  requestSizeBytes: col.bytes("request_size_bytes"),
+  responseSizeBytes: col.bytes("response_size_bytes"),
+  upstreamRequestId: nullable(col.text("upstream_request_id")),
+} as const;
+
+type ValueOf<C> = C extends Column<infer T> ? T : never;
+
+/** The columns of one metered call, ready for `usage_logs`: derived from `USAGE_COLUMNS`. */
+type UsageColumns = {
+  -readonly [F in keyof typeof USAGE_COLUMNS]: ValueOf<(typeof USAGE_COLUMNS)[F]>;
+};
+
+/** One metered call, ready for `usage_logs`. Costs are decimal strings (never floats), ids bigints. */
+export interface UsageRow extends UsageColumns {
+  /**
+   * The gzip of the capture's JSON, kept in `usage_captures` (same statement as the row) when its usage
+   * could not be read, so /admin/remeter can parse it again. Absent or null: nothing kept.
+   */
+  retainedCapture?: Buffer | null;
+}
+
+const FIELDS = Object.keys(USAGE_COLUMNS) as (keyof typeof USAGE_COLUMNS)[];
+
+/** The INSERT's column list, in the statement's order. */
+export const USAGE_COLUMN_LIST = FIELDS.map((f) => USAGE_COLUMNS[f].name).join(", ");
+
+/** `$1::uuid[], $2::bigint[], …`: one typed array parameter per column, in the statement's order. */
+export const USAGE_UNNEST_PARAMS = FIELDS.map((f, i) => `$${i + 1}::${USAGE_COLUMNS[f].sqlType}[]`);
+
+/** The statement's parameters for a batch: one array per column, each value encoded by its column. */
+export function usageColumnArrays(rows: readonly UsageRow[]): unknown[][] {
+  return FIELDS.map((f) => {
+    const { encode } = USAGE_COLUMNS[f] as Column<UsageRow[typeof f]>;
+    return rows.map((r) => encode(r[f]));
+  });
+}
