@@ -83,7 +83,9 @@ describe("ledger reads", () => {
   it("picks the smallest family that keeps what a report groups and filters by", () => {
     expect(familyFor({}, "summary")).toBe("service");
     expect(familyFor({ sellerId: 1n }, "model")).toBe("service");
-    expect(familyFor({}, "buyer")).toBe("key");
+    expect(familyFor({}, "buyer")).toBe("buyer_total");
+    expect(familyFor({ buyerId: 1n }, "day")).toBe("buyer_total");
+    expect(familyFor({ sellerId: 1n }, "buyer")).toBe("key");
     expect(familyFor({ buyerId: 1n }, "key")).toBe("key");
     expect(familyFor({ buyerId: 1n }, "summary")).toBe("key");
     expect(familyFor({ buyerId: 1n }, "model")).toBe("buyer");

@@ -15,7 +15,8 @@ import {
 
 let db: DbClient;
 let buyerIds: number[] = [];
-// A service id of its own: every level (the all-buyer ones too) is compared on this service's rows only.
+// A service id of its own: every level (the all-buyer ones too) is compared on this service's rows only (the
+// buyer-only levels on this test's own buyers).
 const serviceId = 700_000 + Math.floor(Math.random() * 90_000);
 
 // A small deterministic generator, so a failure can be replayed.
@@ -141,6 +142,16 @@ function expected(level: RollupLevel, source: readonly Stored[]): Record<string,
   );
 }
 
+/**
+ * This test's rows of a level ($1 the service, $2 the buyers): the service's, or for the buyer-only levels (no
+ * service) the test's own buyers' — their rows are all on serviceId.
+ */
+function mine(level: RollupLevel): string {
+  return level.dimensions.includes("api_service_id")
+    ? "api_service_id = $1 AND $2::bigint[] IS NOT NULL"
+    : "$1::bigint IS NOT NULL AND buyer_user_id = ANY($2::bigint[])";
+}
+
 /** A level's stored rows for the test's service, keyed like `expected`. */
 async function stored(level: RollupLevel): Promise<Record<string, Record<string, string>>> {
   const time =
@@ -165,8 +176,9 @@ async function stored(level: RollupLevel): Promise<Record<string, Record<string,
   const rows = await db.$queryRawUnsafe<Array<Record<string, string>>>(
     `SELECT concat_ws('|', ${[...level.dimensions, time].join(", ")}) AS k,
       ${measures.map((m) => `${m}::text AS ${m}`).join(", ")}
-     FROM ${level.table} WHERE api_service_id = $1`,
+     FROM ${level.table} WHERE ${mine(level)}`,
     serviceId,
+    buyerIds,
   );
   return Object.fromEntries(
     rows.map(({ k, ...sums }) => [
@@ -240,12 +252,14 @@ describe("rollup levels", () => {
     // Damage every level: wrong counts, a missing row, a stray row.
     for (const level of ROLLUP_LEVELS) {
       await db.$executeRawUnsafe(
-        `UPDATE ${level.table} SET calls = calls + 7 WHERE api_service_id = $1`,
+        `UPDATE ${level.table} SET calls = calls + 7 WHERE ${mine(level)}`,
         serviceId,
+        buyerIds,
       );
       await db.$executeRawUnsafe(
-        `DELETE FROM ${level.table} WHERE ctid = (SELECT ctid FROM ${level.table} WHERE api_service_id = $1 LIMIT 1)`,
+        `DELETE FROM ${level.table} WHERE ctid = (SELECT ctid FROM ${level.table} WHERE ${mine(level)} LIMIT 1)`,
         serviceId,
+        buyerIds,
       );
     }
     await db.$executeRawUnsafe(

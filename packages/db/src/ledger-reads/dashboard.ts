@@ -3,6 +3,7 @@ import {
   type BreakdownKey,
   breakdownKey,
   type GroupBy,
+  NONEMPTY,
   parts,
   SUMS,
   type TotalsRow,
@@ -46,16 +47,16 @@ export async function dashboardTotals(
     SELECT 'total' AS kind, NULL AS k, NULL AS label, ${SUMS} FROM whole_p p
     UNION ALL
     SELECT 'service', p.api_service_id::text, MAX(s.name), ${SUMS}
-      FROM whole_p p LEFT JOIN api_services s ON s.id = p.api_service_id GROUP BY p.api_service_id
+      FROM whole_p p LEFT JOIN api_services s ON s.id = p.api_service_id GROUP BY p.api_service_id ${NONEMPTY}
     UNION ALL
-    SELECT 'model', p.model_name, NULL, ${SUMS} FROM whole_p p GROUP BY p.model_name
+    SELECT 'model', p.model_name, NULL, ${SUMS} FROM whole_p p GROUP BY p.model_name ${NONEMPTY}
     UNION ALL
-    SELECT 'day', to_char(p.day, 'YYYY-MM-DD'), NULL, ${SUMS} FROM days_p p GROUP BY p.day
+    SELECT 'day', to_char(p.day, 'YYYY-MM-DD'), NULL, ${SUMS} FROM days_p p GROUP BY p.day ${NONEMPTY}
     UNION ALL
-    SELECT 'recent', to_char(p.day, 'YYYY-MM-DD'), NULL, ${SUMS} FROM recent_p p GROUP BY p.day
+    SELECT 'recent', to_char(p.day, 'YYYY-MM-DD'), NULL, ${SUMS} FROM recent_p p GROUP BY p.day ${NONEMPTY}
     UNION ALL
     SELECT 'buyer', p.buyer_user_id::text, MAX(b.name), ${SUMS}
-      FROM buyers_p p LEFT JOIN buyers b ON b.id = p.buyer_user_id GROUP BY p.buyer_user_id`;
+      FROM buyers_p p LEFT JOIN buyers b ON b.id = p.buyer_user_id GROUP BY p.buyer_user_id ${NONEMPTY}`;
   const of = (kind: Kind, groupBy: GroupBy) =>
     rows
       .filter((row) => row.kind === kind && row.k !== null)

@@ -60,8 +60,37 @@ function within(column: Prisma.Sql, spans: Span[], kind: "date" | "timestamptz")
     ${spans.map((s) => text(s.from))}::${type}[], ${spans.map((s) => text(s.to))}::${type}[]) AS s(f, t))`;
 }
 
-const ROLLUP_SUMS = Prisma.sql`r.calls, r.error_calls, r.unpriced_calls, r.input_tokens, r.output_tokens,
-  r.total_tokens, r.cached_input_tokens, r.cache_write_tokens, r.reasoning_tokens, r.token_cost`;
+const MEASURES = [
+  "calls",
+  "error_calls",
+  "unpriced_calls",
+  "input_tokens",
+  "output_tokens",
+  "total_tokens",
+  "cached_input_tokens",
+  "cache_write_tokens",
+  "reasoning_tokens",
+  "token_cost",
+] as const;
+// A rollup row's sums as they are, or negated for a part that is subtracted (see ReadPlan.minus).
+const ROLLUP_SUMS = Prisma.raw(MEASURES.map((m) => `r.${m}`).join(", "));
+const NEGATED_ROLLUP_SUMS = Prisma.raw(MEASURES.map((m) => `-r.${m} AS ${m}`).join(", "));
+
+// A raw row's contribution to each measure, with the ledger's definitions of an error and an unpriced call.
+const RAW_MEASURES: Record<(typeof MEASURES)[number], string> = {
+  calls: "1::bigint",
+  error_calls: "(l.status_code >= 400 OR NOT l.upstream_reached)::int::bigint",
+  unpriced_calls: "((l.model_price_id IS NULL AND l.total_tokens > 0) OR l.token_cost IS NULL)::int::bigint",
+  input_tokens: "l.input_tokens::bigint",
+  output_tokens: "l.output_tokens::bigint",
+  total_tokens: "l.total_tokens::bigint",
+  cached_input_tokens: "l.cached_input_tokens::bigint",
+  cache_write_tokens: "l.cache_write_tokens::bigint",
+  reasoning_tokens: "l.reasoning_tokens::bigint",
+  token_cost: "COALESCE(l.token_cost, 0)",
+};
+const RAW_SUMS = Prisma.raw(MEASURES.map((m) => `${RAW_MEASURES[m]} AS ${m}`).join(", "));
+const NEGATED_RAW_SUMS = Prisma.raw(MEASURES.map((m) => `-(${RAW_MEASURES[m]}) AS ${m}`).join(", "));
 
 // How a level's row gives each `parts` column: its own column, or NULL where the level does not keep it.
 function dimensionColumns(level: RollupLevel): Prisma.Sql {
@@ -88,7 +117,8 @@ export function levelOf(family: RollupFamily, grain: RollupGrain): RollupLevel |
  * the family's rollup levels, the rest from `usage_logs` with the ledger's definitions of an error and an
  * unpriced call (a NULL cost counts as unpriced, never as money). `day` is the local date in `tz` when `byDay`
  * (the plan guarantees no rollup row straddles a local midnight), else NULL; a dimension the family does not
- * keep is NULL (the caller chose a family that keeps every dimension it groups or filters by).
+ * keep is NULL (the caller chose a family that keeps every dimension it groups or filters by). The parts of
+ * `plan.minus` come negated: a group may then sum to zero calls, which every grouping query drops (`NONEMPTY`).
  */
 export function partsSql(
   plan: ReadPlan,
@@ -100,34 +130,32 @@ export function partsSql(
   const day = (instant: Prisma.Sql) =>
     byDay ? Prisma.sql`(${instant} AT TIME ZONE ${tz})::date` : Prisma.sql`NULL::date`;
   const branches: Prisma.Sql[] = [];
-  const grains: Array<[RollupGrain, Span[]]> = [
-    ["month", plan.monthly],
-    ["day", plan.daily],
-    ["hour", plan.hourly],
-  ];
-  for (const [grain, spans] of grains) {
-    if (!spans.length) continue;
+  const rollups = (grain: RollupGrain, spans: Span[], negate: boolean) => {
+    if (!spans.length) return;
     const level = levelOf(family, grain);
     if (!level) throw new Error(`no ${grain} level in the ${family} family`);
     const time = Prisma.raw(`r.${grain}`);
     const instant = grain === "hour" ? time : Prisma.sql`(${time}::timestamp AT TIME ZONE 'UTC')`;
     branches.push(Prisma.sql`
-      SELECT ${day(instant)} AS day, ${dimensionColumns(level)}, ${ROLLUP_SUMS}
+      SELECT ${day(instant)} AS day, ${dimensionColumns(level)}, ${negate ? NEGATED_ROLLUP_SUMS : ROLLUP_SUMS}
       FROM ${Prisma.raw(level.table)} r
       WHERE ${within(time, spans, grain === "hour" ? "timestamptz" : "date")} AND ${scopeSql("r", scope)}`);
-  }
-  if (plan.raw.length) {
+  };
+  const raw = (spans: Span[], negate: boolean) => {
+    if (!spans.length) return;
     branches.push(Prisma.sql`
       SELECT ${day(Prisma.sql`l.request_timestamp`)} AS day, l.buyer_user_id, l.api_service_id,
-        COALESCE(l.model_name, '') AS model_name, l.api_key_id, 1::bigint AS calls,
-        (l.status_code >= 400 OR NOT l.upstream_reached)::int::bigint AS error_calls,
-        ((l.model_price_id IS NULL AND l.total_tokens > 0) OR l.token_cost IS NULL)::int::bigint AS unpriced_calls,
-        l.input_tokens::bigint, l.output_tokens::bigint, l.total_tokens::bigint,
-        l.cached_input_tokens::bigint, l.cache_write_tokens::bigint, l.reasoning_tokens::bigint,
-        COALESCE(l.token_cost, 0) AS token_cost
+        COALESCE(l.model_name, '') AS model_name, l.api_key_id, ${negate ? NEGATED_RAW_SUMS : RAW_SUMS}
       FROM usage_logs l
-      WHERE ${within(Prisma.sql`l.request_timestamp`, plan.raw, "timestamptz")} AND ${scopeSql("l", scope)}`);
-  }
+      WHERE ${within(Prisma.sql`l.request_timestamp`, spans, "timestamptz")} AND ${scopeSql("l", scope)}`);
+  };
+  rollups("month", plan.monthly, false);
+  rollups("day", plan.daily, false);
+  rollups("hour", plan.hourly, false);
+  raw(plan.raw, false);
+  rollups("day", plan.minus.daily, true);
+  rollups("hour", plan.minus.hourly, true);
+  raw(plan.minus.raw, true);
   if (!branches.length) {
     // An empty range still yields a well-typed, empty relation.
     return Prisma.sql`SELECT NULL::date AS day, NULL::bigint AS buyer_user_id, NULL::bigint AS api_service_id,

@@ -7,12 +7,30 @@ const at = (iso: string) => Date.parse(iso);
 const iso = (spans: Span[]) =>
   spans.map((s) => `${new Date(s.from).toISOString()}..${new Date(s.to).toISOString()}`);
 
-// Invariants every plan must keep: disjoint, covering [start, end), aligned, and no boundary inside a rollup span.
+const length = (spans: Span[]) => spans.reduce((n, s) => n + s.to - s.from, 0);
+const NO_MINUS = { daily: [], hourly: [], raw: [] };
+
+// Invariants every plan must keep: disjoint, covering [start, end) exactly once (added minus subtracted),
+// aligned, and no boundary inside a rollup span.
 function checkPlan(boundaries: number[], plan: ReadPlan): void {
+  const start = boundaries[0] as number;
+  const end = boundaries.at(-1) as number;
   const all = [...plan.monthly, ...plan.daily, ...plan.hourly, ...plan.raw].sort((a, b) => a.from - b.from);
-  expect(all[0]?.from).toBe(boundaries[0]);
-  expect(all.at(-1)?.to).toBe(boundaries.at(-1));
-  for (let i = 1; i < all.length; i++) expect(all[i]?.from).toBe(all[i - 1]?.to);
+  for (let i = 1; i < all.length; i++) expect(all[i]?.from).toBeGreaterThanOrEqual(all[i - 1]?.to as number);
+  // What is subtracted lies outside the range and inside a month read whole, and never twice.
+  const minus = [...plan.minus.daily, ...plan.minus.hourly, ...plan.minus.raw].sort(
+    (a, b) => a.from - b.from,
+  );
+  for (let i = 1; i < minus.length; i++)
+    expect(minus[i]?.from).toBeGreaterThanOrEqual(minus[i - 1]?.to as number);
+  for (const m of minus) {
+    expect(m.to <= start || m.from >= end).toBe(true);
+    expect(plan.monthly.some((s) => s.from <= m.from && m.to <= s.to)).toBe(true);
+  }
+  // Disjoint added spans whose length is the range's plus what is subtracted: they cover both exactly.
+  expect(length(all) - length(minus)).toBe(end - start);
+  for (const s of all)
+    expect(s.from >= start || minus.some((m) => m.from <= s.from && s.from < m.to)).toBe(true);
   for (const s of plan.daily) expect([s.from % D, s.to % D]).toEqual([0, 0]);
   for (const s of plan.hourly) expect([s.from % H, s.to % H]).toEqual([0, 0]);
   for (const s of plan.monthly) {
@@ -30,8 +48,9 @@ function checkPlan(boundaries: number[], plan: ReadPlan): void {
       for (const b of boundaries) if (b > s.from && b < s.to) expect(b % unit).toBe(0);
     }
   }
+  // A month read whole may hold the range's own ends (its outside is subtracted), never a cut inside the range.
   for (const s of plan.monthly) {
-    for (const b of boundaries) {
+    for (const b of boundaries.slice(1, -1)) {
       if (b > s.from && b < s.to) expect(new Date(b).toISOString().slice(8)).toBe("01T00:00:00.000Z");
     }
   }
@@ -95,12 +114,14 @@ describe("planReads", () => {
       daily: [],
       hourly: [],
       raw: [{ from: b[0], to: b[1] }],
+      minus: NO_MINUS,
     });
     expect(planReads([b[0] as number, b[0] as number])).toEqual({
       monthly: [],
       daily: [],
       hourly: [],
       raw: [],
+      minus: NO_MINUS,
     });
   });
 
@@ -112,14 +133,36 @@ describe("planReads", () => {
       "2024-01-15T00:00:00.000Z..2024-02-01T00:00:00.000Z",
       "2024-04-01T00:00:00.000Z..2024-04-10T00:00:00.000Z",
     ]);
+    expect(plan.minus).toEqual(NO_MINUS);
     checkPlan(b, plan);
   });
 
+  it("with months, a mostly covered month is read whole minus its outside (90 days from 2 September)", () => {
+    const b = [at("2024-09-02T00:00:00Z"), at("2024-12-01T00:00:00Z")];
+    const plan = planReads(b, { months: true });
+    expect(iso(plan.monthly)).toEqual(["2024-09-01T00:00:00.000Z..2024-12-01T00:00:00.000Z"]);
+    expect(plan.daily).toEqual([]);
+    expect(iso(plan.minus.daily)).toEqual(["2024-09-01T00:00:00.000Z..2024-09-02T00:00:00.000Z"]);
+    checkPlan(b, plan);
+    // Inside one month: the month minus both of its ends.
+    const inside = [at("2024-11-03T00:00:00Z"), at("2024-11-29T00:00:00Z")];
+    const p2 = planReads(inside, { months: true });
+    expect(iso(p2.monthly)).toEqual(["2024-11-01T00:00:00.000Z..2024-12-01T00:00:00.000Z"]);
+    expect(iso(p2.minus.daily)).toEqual([
+      "2024-11-01T00:00:00.000Z..2024-11-03T00:00:00.000Z",
+      "2024-11-29T00:00:00.000Z..2024-12-01T00:00:00.000Z",
+    ]);
+    checkPlan(inside, p2);
+  });
+
   it("with months, a zone's local month takes the UTC months wholly inside it, never a cut one", () => {
-    // Asia/Kolkata, 1 January to 31 March local: February and (cut at its end) not March.
+    // Asia/Kolkata, 1 January to 31 March local: January and February whole; March whole minus its last
+    // five and a half UTC hours (cheaper than 30 days and 18 hours), the half hour from raw rows.
     const b = [at("2023-12-31T18:30:00Z"), at("2024-03-31T18:30:00Z")];
     const plan = planReads(b, { months: true });
-    expect(iso(plan.monthly)).toEqual(["2024-01-01T00:00:00.000Z..2024-03-01T00:00:00.000Z"]);
+    expect(iso(plan.monthly)).toEqual(["2024-01-01T00:00:00.000Z..2024-04-01T00:00:00.000Z"]);
+    expect(iso(plan.minus.raw)).toEqual(["2024-03-31T18:30:00.000Z..2024-03-31T19:00:00.000Z"]);
+    expect(iso(plan.minus.hourly)).toEqual(["2024-03-31T19:00:00.000Z..2024-04-01T00:00:00.000Z"]);
     checkPlan(b, plan);
     // Grouped by local day, every midnight is a boundary: no month is ever read whole.
     const days = Array.from({ length: 61 }, (_, i) => at("2023-12-31T18:30:00Z") + i * D);

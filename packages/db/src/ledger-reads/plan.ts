@@ -14,12 +14,24 @@ export interface ReadPlan {
   hourly: Span[];
   /** What no rollup can answer exactly: partial hours at non-whole-hour boundaries (or everything, rawOnly). */
   raw: Span[];
+  /**
+   * Read and subtracted: the part of a month outside the range when the month is read whole because that is
+   * cheaper (e.g. 2 September to 30 November = September + October + November − 1 September).
+   */
+  minus: { daily: Span[]; hourly: Span[]; raw: Span[] };
 }
+
+/** A plan's cost in "one UTC day of the daily level" units: what choosing between two exact plans weighs. */
+const COST = { month: 4, day: 1, hour: 0.1, rawSpan: 2 };
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const floorTo = (t: number, unit: number) => Math.floor(t / unit) * unit;
 const isMonthStart = (t: number) => t % DAY_MS === 0 && new Date(t).getUTCDate() === 1;
+const monthStartOf = (t: number) => {
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+};
 const nextMonth = (t: number) => {
   const d = new Date(t);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
@@ -34,17 +46,97 @@ function push(spans: Span[], from: number, to: number): void {
 }
 
 /**
- * Splits a reporting range into the cheapest exact reads (with `months`, whole UTC months first). `boundaries` are sorted instants: the range's start
- * and end, plus every bucket edge (a local midnight when grouping by day) — no rollup row may straddle one.
- * A UTC day is read from the daily rollups when it lies inside the range with no boundary strictly inside it;
- * an hour from the hourly rollups likewise; an hour a boundary cuts (half- and quarter-hour zones) is read
- * from `usage_logs`, clipped to the range. The spans of the three sources never overlap and cover the range.
+ * Splits a reporting range into the cheapest exact reads (with `months`, whole UTC months first). `boundaries`
+ * are sorted instants: the range's start and end, plus every bucket edge (a local midnight when grouping by
+ * day) — no rollup row may straddle one. A UTC day is read from the daily rollups when it lies inside the range
+ * with no boundary strictly inside it; an hour from the hourly rollups likewise; an hour a boundary cuts (half-
+ * and quarter-hour zones) is read from `usage_logs`, clipped to the range. The added spans never overlap; added
+ * minus subtracted (`minus`, only for an uncut range with `months`) covers the range exactly once.
  */
 export function planReads(
   boundaries: readonly number[],
   options: { rawOnly?: boolean; months?: boolean } = {},
 ): ReadPlan {
-  const plan: ReadPlan = { monthly: [], daily: [], hourly: [], raw: [] };
+  const start = boundaries[0];
+  const end = boundaries.at(-1);
+  if (
+    options.months &&
+    !options.rawOnly &&
+    boundaries.length === 2 &&
+    start !== undefined &&
+    end !== undefined
+  ) {
+    return planWithMonths(start, end);
+  }
+  return planAdditive(boundaries, options);
+}
+
+/** The cost of reading spans of each source (see COST). */
+function costOf(plan: Omit<ReadPlan, "minus">): number {
+  const length = (spans: Span[], unit: number) => spans.reduce((n, s) => n + (s.to - s.from) / unit, 0);
+  return (
+    length(plan.monthly, 30 * DAY_MS) * COST.month +
+    length(plan.daily, DAY_MS) * COST.day +
+    length(plan.hourly, HOUR_MS) * COST.hour +
+    plan.raw.length * COST.rawSpan
+  );
+}
+
+/**
+ * A range with no cut inside it (no grouping by day): whole UTC months from the monthly level; each partial
+ * month at either end either read part by part, or read whole minus the rest of the month, whichever is
+ * cheaper. Both are exact: every measure is a sum, so a month minus its outside equals its inside.
+ */
+function planWithMonths(start: number, end: number): ReadPlan {
+  const plan: ReadPlan = {
+    monthly: [],
+    daily: [],
+    hourly: [],
+    raw: [],
+    minus: { daily: [], hourly: [], raw: [] },
+  };
+  const add = (part: ReadPlan, into: { daily: Span[]; hourly: Span[]; raw: Span[] }) => {
+    for (const s of part.daily) push(into.daily, s.from, s.to);
+    for (const s of part.hourly) push(into.hourly, s.from, s.to);
+    for (const s of part.raw) push(into.raw, s.from, s.to);
+  };
+  let t = start;
+  while (t < end) {
+    const monthFrom = monthStartOf(t);
+    const monthTo = nextMonth(monthFrom);
+    const to = Math.min(end, monthTo);
+    if (t === monthFrom && to === monthTo) {
+      push(plan.monthly, monthFrom, monthTo);
+    } else {
+      const inside = planAdditive([t, to]);
+      const before = planAdditive([monthFrom, t]);
+      const after = planAdditive([to, monthTo]);
+      const whole = { monthly: [{ from: monthFrom, to: monthTo }], daily: [], hourly: [], raw: [] };
+      if (costOf(whole) + costOf(before) + costOf(after) < costOf(inside)) {
+        push(plan.monthly, monthFrom, monthTo);
+        add(before, plan.minus);
+        add(after, plan.minus);
+      } else {
+        add(inside, plan);
+      }
+    }
+    t = to;
+  }
+  return plan;
+}
+
+/** Every part read and added: whole UTC days, hours and raw rows (and with `months`, whole months). */
+function planAdditive(
+  boundaries: readonly number[],
+  options: { rawOnly?: boolean; months?: boolean } = {},
+): ReadPlan {
+  const plan: ReadPlan = {
+    monthly: [],
+    daily: [],
+    hourly: [],
+    raw: [],
+    minus: { daily: [], hourly: [], raw: [] },
+  };
   const start = boundaries[0];
   const end = boundaries.at(-1);
   if (start === undefined || end === undefined || start >= end) return plan;

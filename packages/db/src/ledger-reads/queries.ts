@@ -62,9 +62,16 @@ export const SUMS = Prisma.sql`
   COALESCE(SUM(p.reasoning_tokens), 0)::text AS reasoning_tokens,
   COALESCE(SUM(p.token_cost), 0)::text AS token_cost`;
 
+/**
+ * A grouping's rows that counted calls. A part read whole minus its outside (ReadPlan.minus) can leave a group
+ * (a buyer seen only outside the range) at zero: it is not in the range, so it is not reported.
+ */
+export const NONEMPTY = Prisma.sql`HAVING SUM(p.calls) <> 0`;
+
 // The rollup families, smallest first: a read uses the first that keeps every dimension it needs.
 const FAMILIES: ReadonlyArray<[RollupFamily, readonly RollupDimension[]]> = [
   ["service", ["api_service_id", "model_name"]],
+  ["buyer_total", ["buyer_user_id"]],
   ["key", ["buyer_user_id", "api_key_id", "api_service_id"]],
   ["buyer", ["buyer_user_id", "api_service_id", "model_name"]],
 ];
@@ -141,6 +148,7 @@ export async function usageByService(
     SELECT p.api_service_id::text AS id, MAX(s.name) AS name, GROUPING(p.api_service_id)::int AS is_total, ${SUMS}
     FROM p LEFT JOIN api_services s ON s.id = p.api_service_id
     GROUP BY GROUPING SETS ((p.api_service_id), ())
+    HAVING GROUPING(p.api_service_id) = 1 OR SUM(p.calls) <> 0
     ORDER BY GROUPING(p.api_service_id), p.api_service_id`;
   const totalRow = rows.find((row) => row.is_total === 1);
   const services = rows
@@ -219,6 +227,7 @@ export async function usageBreakdown(
     SELECT ${dim.select}, ${SUMS}
     FROM p ${dim.join}
     GROUP BY ${dim.group}
+    ${NONEMPTY}
     ORDER BY ${dim.group}`;
   return rows.map((row) => ({ ...breakdownKey(groupBy, row.k, row.label), ...totals(row) }));
 }
