@@ -1,7 +1,18 @@
 -- The buyer alone per UTC hour, day and month (no service, model or key): breakdowns by buyer across every
 -- buyer read one time range of a small table. The key levels trade their time index for (service, time), the
 -- path of the breakdown of a seller by buyer. The new levels are filled from usage_logs here, and from now on the ingest
--- statement writes them beside the others, and reprice/remeter move them by the same deltas.
+-- statement writes them beside the others, and reprice/remeter move them by the same deltas. The buyer x service
+-- x model levels lose their secondary indexes: no read uses them any more (all-buyer reports read the service
+-- and buyer-only levels, the cost-spike alert the buyer-only hours), and each was one more insert per call.
+
+-- DropIndex
+DROP INDEX "usage_daily_rollups_api_service_id_day_idx";
+
+-- DropIndex
+DROP INDEX "usage_hourly_rollups_api_service_id_hour_idx";
+
+-- DropIndex
+DROP INDEX "usage_hourly_rollups_hour_idx";
 
 -- DropIndex
 DROP INDEX "usage_key_daily_rollups_day_idx";

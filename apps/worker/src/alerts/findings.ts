@@ -58,7 +58,7 @@ export async function largeCalls(db: DbClient, p: AlertParams<"large_call">): Pr
 
 /**
  * Buyers whose cost over the last hour (raw rows) exceeds `factor` × their mean hourly cost over the
- * `baseline_days` before it (hourly rollups), and `floor_usd`. Money stays NUMERIC; only text leaves SQL.
+ * `baseline_days` before it (the buyer-only hourly rollups), and `floor_usd`. Money stays NUMERIC; only text leaves SQL.
  */
 export async function costSpikes(db: DbClient, p: AlertParams<"cost_spike">): Promise<Finding[]> {
   const rows = await db.$queryRaw<
@@ -70,7 +70,7 @@ export async function costSpikes(db: DbClient, p: AlertParams<"cost_spike">): Pr
       GROUP BY 1
     ), baseline AS (
       SELECT buyer_user_id, sum(token_cost) / (24 * ${p.baseline_days}::int) AS mean
-      FROM usage_hourly_rollups
+      FROM usage_buyer_hourly_rollups
       WHERE hour >= date_trunc('hour', now() - interval '1 hour') - make_interval(days => ${p.baseline_days})
         AND hour < date_trunc('hour', now() - interval '1 hour')
         AND buyer_user_id IN (SELECT buyer_user_id FROM recent)
