@@ -221,7 +221,9 @@ async function main() {
       admin: { authorization: `Bearer ${adminToken}` },
     };
 
-    const cp = spawnChild("control-plane", process.execPath, [BIN.controlPlane], {
+    // BENCH_CONTROL_PLANE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/cp") to look inside a slow route.
+    const cpArgs = (process.env.BENCH_CONTROL_PLANE_NODE_ARGS ?? "").split(" ").filter(Boolean);
+    const cp = spawnChild("control-plane", process.execPath, [...cpArgs, BIN.controlPlane], {
       cwd: root,
       env: { ...process.env, ...appEnv, API_PORT: "0" },
     });

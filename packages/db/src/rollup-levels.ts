@@ -3,7 +3,7 @@ export type RollupDimension = "buyer_user_id" | "api_key_id" | "api_service_id" 
 /** The time unit of a level: UTC hours, UTC days or UTC months. */
 export type RollupGrain = "hour" | "day" | "month";
 /** Levels that keep the same dimensions at several grains; a read uses one family for the whole range. */
-export type RollupFamily = "service" | "buyer_total" | "key" | "buyer";
+export type RollupFamily = "service" | "buyer_total" | "service_buyer" | "key" | "buyer";
 
 /** One rollup table: which dimensions it keeps, at which grain, and its primary key (the upsert's target). */
 export interface RollupLevel {
@@ -22,8 +22,9 @@ export interface RollupLevel {
  * `rebuildRollups` are all generated from this list, so a level cannot be written one way and repaired
  * another. Families: `buyer` (buyer x service x model: buyer summaries and model breakdowns), `service`
  * (service x model, no buyer: every all-buyer and seller report), `buyer_total` (the buyer alone: breakdowns
- * by buyer across every buyer, a buyer's days), `key` (buyer x key x service, no model: breakdowns by key, and a
- * seller's breakdown by buyer through its (service, time) index).
+ * by buyer across every buyer, a buyer's days), `service_buyer` (service x buyer per day and month, keyed
+ * service first: a seller's breakdown by buyer; its hours come from the key levels), `key` (buyer x key x
+ * service, no model: breakdowns by key, a buyer's summaries).
  */
 export const ROLLUP_LEVELS: readonly RollupLevel[] = [
   {
@@ -56,6 +57,14 @@ export const ROLLUP_LEVELS: readonly RollupLevel[] = [
     grain,
     dimensions: ["buyer_user_id"] as const,
     key: [grain, "buyer_user_id"],
+    oneHourColumn: true,
+  })),
+  ...(["day", "month"] as const).map((grain) => ({
+    table: `usage_service_buyer_${grain === "day" ? "daily" : "monthly"}_rollups`,
+    family: "service_buyer" as const,
+    grain,
+    dimensions: ["api_service_id", "buyer_user_id"] as const,
+    key: ["api_service_id", grain, "buyer_user_id"],
     oneHourColumn: true,
   })),
   ...(["hour", "day", "month"] as const).map((grain) => ({

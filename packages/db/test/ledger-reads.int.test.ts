@@ -85,7 +85,10 @@ describe("ledger reads", () => {
     expect(familyFor({ sellerId: 1n }, "model")).toBe("service");
     expect(familyFor({}, "buyer")).toBe("buyer_total");
     expect(familyFor({ buyerId: 1n }, "day")).toBe("buyer_total");
-    expect(familyFor({ sellerId: 1n }, "buyer")).toBe("key");
+    expect(familyFor({ sellerId: 1n }, "buyer")).toBe("service_buyer");
+    expect(familyFor({ apiServiceId: 1n }, "buyer")).toBe("service_buyer");
+    // Keyed service first: a buyer's own summary stays on the buyer-first key levels.
+    expect(familyFor({ buyerId: 1n, apiServiceId: 1n }, "buyer")).toBe("key");
     expect(familyFor({ buyerId: 1n }, "key")).toBe("key");
     expect(familyFor({ buyerId: 1n }, "summary")).toBe("key");
     expect(familyFor({ buyerId: 1n }, "model")).toBe("buyer");

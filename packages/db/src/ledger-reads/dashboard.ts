@@ -1,7 +1,7 @@
 import type { PrismaClient } from "../generated/prisma/client.js";
 import {
   type BreakdownKey,
-  breakdownKey,
+  breakdownRow,
   type GroupBy,
   NONEMPTY,
   parts,
@@ -60,7 +60,7 @@ export async function dashboardTotals(
   const of = (kind: Kind, groupBy: GroupBy) =>
     rows
       .filter((row) => row.kind === kind && row.k !== null)
-      .map((row) => ({ ...breakdownKey(groupBy, row.k as string, row.label), ...totals(row) }))
+      .map((row) => breakdownRow(groupBy, row.k as string, row))
       .sort((a, b) => compareKeys(a, b));
   const total = rows.find((row) => row.kind === "total");
   return {

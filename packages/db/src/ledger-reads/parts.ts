@@ -14,6 +14,8 @@ export interface UsageScope {
   apiServiceId?: bigint;
   /** Only the services this seller owns now: a service moved to another seller takes its history along. */
   sellerId?: bigint;
+  /** The seller's services, when already looked up (then used instead of a subquery on `sellerId`). */
+  sellerServiceIds?: readonly bigint[];
 }
 
 function scopeSql(alias: "r" | "l", scope: UsageScope): Prisma.Sql {
@@ -23,7 +25,12 @@ function scopeSql(alias: "r" | "l", scope: UsageScope): Prisma.Sql {
   if (scope.apiServiceId !== undefined) {
     clauses.push(Prisma.sql`${column("api_service_id")} = ${scope.apiServiceId}`);
   }
-  if (scope.sellerId !== undefined) {
+  if (scope.sellerServiceIds !== undefined) {
+    // Resolved before the report (see `parts`): a plain array plans in a fraction of the subquery's time.
+    clauses.push(
+      Prisma.sql`${column("api_service_id")} = ANY(${scope.sellerServiceIds.map(String)}::bigint[])`,
+    );
+  } else if (scope.sellerId !== undefined) {
     clauses.push(
       Prisma.sql`${column("api_service_id")} IN (SELECT id FROM api_services WHERE seller_id = ${scope.sellerId})`,
     );
@@ -110,6 +117,18 @@ export function levelOf(family: RollupFamily, grain: RollupGrain): RollupLevel |
   return ROLLUP_LEVELS.find((level) => level.family === family && level.grain === grain);
 }
 
+// Where a family without hours reads them: a family that keeps all its dimensions and has an index for the same
+// reads (the key levels' (service, hour) index serves a seller's hours as the service x buyer key would).
+const HOURS_FROM: Partial<Record<RollupFamily, RollupFamily>> = { service_buyer: "key" };
+
+/** The level a family reads a grain from: its own, or (hours only) the one HOURS_FROM names. */
+function readLevel(family: RollupFamily, grain: RollupGrain): RollupLevel | undefined {
+  const own = levelOf(family, grain);
+  if (own || grain !== "hour") return own;
+  const from = HOURS_FROM[family];
+  return from ? levelOf(from, grain) : undefined;
+}
+
 /**
  * The rows a report sums, as one `parts` relation with the columns (day, buyer_user_id, api_service_id,
  * model_name, api_key_id, calls, error_calls, unpriced_calls, input_tokens, output_tokens, total_tokens,
@@ -132,7 +151,7 @@ export function partsSql(
   const branches: Prisma.Sql[] = [];
   const rollups = (grain: RollupGrain, spans: Span[], negate: boolean) => {
     if (!spans.length) return;
-    const level = levelOf(family, grain);
+    const level = readLevel(family, grain);
     if (!level) throw new Error(`no ${grain} level in the ${family} family`);
     const time = Prisma.raw(`r.${grain}`);
     const instant = grain === "hour" ? time : Prisma.sql`(${time}::timestamp AT TIME ZONE 'UTC')`;

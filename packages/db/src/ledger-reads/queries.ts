@@ -68,12 +68,22 @@ export const SUMS = Prisma.sql`
  */
 export const NONEMPTY = Prisma.sql`HAVING SUM(p.calls) <> 0`;
 
-// The rollup families, smallest first: a read uses the first that keeps every dimension it needs.
-const FAMILIES: ReadonlyArray<[RollupFamily, readonly RollupDimension[]]> = [
-  ["service", ["api_service_id", "model_name"]],
-  ["buyer_total", ["buyer_user_id"]],
-  ["key", ["buyer_user_id", "api_key_id", "api_service_id"]],
-  ["buyer", ["buyer_user_id", "api_service_id", "model_name"]],
+// The rollup families, smallest first: a read uses the first that keeps every dimension it needs and suits its
+// scope (`service_buyer` is keyed service first: a buyer's own reads go to the buyer-first key levels).
+const FAMILIES: ReadonlyArray<{
+  family: RollupFamily;
+  keeps: readonly RollupDimension[];
+  suits?: (scope: UsageScope) => boolean;
+}> = [
+  { family: "service", keeps: ["api_service_id", "model_name"] },
+  { family: "buyer_total", keeps: ["buyer_user_id"] },
+  {
+    family: "service_buyer",
+    keeps: ["api_service_id", "buyer_user_id"],
+    suits: (scope) => scope.buyerId === undefined,
+  },
+  { family: "key", keeps: ["buyer_user_id", "api_key_id", "api_service_id"] },
+  { family: "buyer", keeps: ["buyer_user_id", "api_service_id", "model_name"] },
 ];
 
 // What a grouping needs kept besides the filter's own dimensions.
@@ -88,15 +98,18 @@ const GROUP_DIMENSIONS: Record<GroupBy | "summary", RollupDimension[]> = {
 
 /**
  * The rollup family a report reads: the smallest that keeps the filter's dimensions and the grouping's. A
- * report without a buyer reads the all-buyer (service x model) levels, a breakdown by key or by buyer the key
- * levels, a buyer's report by model the buyer levels. Every family sums the same rows, so the answer is the same.
+ * report without a buyer reads the all-buyer (service x model) levels, a breakdown by buyer the buyer-only or
+ * (for a seller or a service) the service x buyer levels, a breakdown by key the key levels, a buyer's report by
+ * model the buyer levels. Every family sums the same rows, so the answer is the same.
  */
 export function familyFor(scope: UsageScope, groupBy: GroupBy | "summary"): RollupFamily {
   const needed = new Set<RollupDimension>(GROUP_DIMENSIONS[groupBy]);
   if (scope.buyerId !== undefined) needed.add("buyer_user_id");
   if (scope.apiServiceId !== undefined || scope.sellerId !== undefined) needed.add("api_service_id");
-  const fit = FAMILIES.find(([, keeps]) => [...needed].every((d) => keeps.includes(d)));
-  return fit ? fit[0] : "buyer";
+  const fit = FAMILIES.find(
+    (f) => [...needed].every((d) => f.keeps.includes(d)) && (f.suits?.(scope) ?? true),
+  );
+  return fit ? fit.family : "buyer";
 }
 
 /**
@@ -114,7 +127,18 @@ export async function parts(
   const bounds = await dayBoundaries(db, { from: filter.from, to: filter.to, tz }, options.byDay ?? false);
   const family = familyFor(filter, groupBy);
   const plan = planReads(bounds, { months: levelOf(family, "month") !== undefined });
-  return partsSql(plan, family, filter, tz, options.byDay ?? false);
+  const scope =
+    filter.sellerId === undefined
+      ? filter
+      : { ...filter, sellerServiceIds: await sellerServiceIds(db, filter.sellerId) };
+  return partsSql(plan, family, scope, tz, options.byDay ?? false);
+}
+
+/** The services a seller owns now, read once per report. */
+async function sellerServiceIds(db: DbClient, sellerId: bigint): Promise<bigint[]> {
+  const rows = await db.$queryRaw<Array<{ ids: bigint[] | null }>>`
+    SELECT array_agg(id) AS ids FROM api_services WHERE seller_id = ${sellerId}`;
+  return rows[0]?.ids ?? [];
 }
 
 /** One group's sums as numbers and exact decimal strings. */
@@ -212,6 +236,18 @@ export function breakdownKey(groupBy: GroupBy, k: string, label: string | null):
 }
 
 /**
+ * One breakdown entry: its key columns, then its totals. Built by assignment, not by spreading two objects: a
+ * spread of differently shaped keys is V8's slow path, and a breakdown by buyer renders a thousand of these.
+ */
+export function breakdownRow(
+  groupBy: GroupBy,
+  k: string,
+  row: TotalsRow & { label: string | null },
+): BreakdownKey & UsageTotals {
+  return Object.assign(breakdownKey(groupBy, k, row.label), totals(row));
+}
+
+/**
  * Usage grouped by one dimension, ordered by that dimension (ids, model names or days ascending). Days are
  * local days in the filter's zone.
  */
@@ -229,5 +265,5 @@ export async function usageBreakdown(
     GROUP BY ${dim.group}
     ${NONEMPTY}
     ORDER BY ${dim.group}`;
-  return rows.map((row) => ({ ...breakdownKey(groupBy, row.k, row.label), ...totals(row) }));
+  return rows.map((row) => breakdownRow(groupBy, row.k, row));
 }
