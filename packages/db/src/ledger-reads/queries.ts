@@ -219,7 +219,7 @@ const DIMENSIONS: Record<GroupBy, { select: Prisma.Sql; join: Prisma.Sql; group:
 };
 
 /** The key columns of a breakdown row from its grouping value and label. */
-export function breakdownKey(groupBy: GroupBy, k: string, label: string | null): BreakdownKey {
+function breakdownKey(groupBy: GroupBy, k: string, label: string | null): BreakdownKey {
   switch (groupBy) {
     case "buyer":
       return { buyer_id: Number(k), buyer_name: label };
