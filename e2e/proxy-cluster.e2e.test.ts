@@ -82,6 +82,11 @@ describe("PROXY_WORKERS", () => {
       const answered: string[] = [];
       const call = async () => {
         const res = await fetch(`${proxy.url}/${slug}/v1/chat/completions`, {
+          // node:cluster's round-robin primary hands each connection to a worker and keeps its own copy until
+          // the worker acknowledges it; a worker killed in between never does, so that one connection is
+          // held open, unserved, until the client gives up (undici's default: 300 s). A client deadline ends
+          // it; such a call was never answered and never reached a worker, so it is no row either.
+          signal: AbortSignal.timeout(20_000),
           method: "POST",
           headers: { authorization: `Bearer ${k.key}`, "content-type": "application/json" },
           body: JSON.stringify({ model: "gpt-4", messages: [{ role: "user", content: "hi" }] }),
