@@ -78,7 +78,7 @@ export const ROLLUP_LEVELS: readonly RollupLevel[] = [
 ];
 
 /** The counted columns every level keeps (cache_write_1h_tokens only where `oneHourColumn`). */
-const ROLLUP_MEASURES = [
+export const ROLLUP_MEASURES = [
   "calls",
   "error_calls",
   "unpriced_calls",

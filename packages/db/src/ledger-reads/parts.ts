@@ -1,6 +1,7 @@
 import { Prisma } from "../generated/prisma/client.js";
 import {
   ROLLUP_LEVELS,
+  ROLLUP_MEASURES,
   type RollupDimension,
   type RollupFamily,
   type RollupGrain,
@@ -67,18 +68,15 @@ function within(column: Prisma.Sql, spans: Span[], kind: "date" | "timestamptz")
     ${spans.map((s) => text(s.from))}::${type}[], ${spans.map((s) => text(s.to))}::${type}[]) AS s(f, t))`;
 }
 
-const MEASURES = [
-  "calls",
-  "error_calls",
-  "unpriced_calls",
-  "input_tokens",
-  "output_tokens",
-  "total_tokens",
-  "cached_input_tokens",
-  "cache_write_tokens",
-  "reasoning_tokens",
-  "token_cost",
-] as const;
+// What reports sum: every rollup measure but the one-hour cache writes and the byte counts, in the level's order.
+const MEASURES = ROLLUP_MEASURES.filter(
+  (
+    m,
+  ): m is Exclude<
+    (typeof ROLLUP_MEASURES)[number],
+    "cache_write_1h_tokens" | "request_bytes" | "response_bytes"
+  > => m !== "cache_write_1h_tokens" && m !== "request_bytes" && m !== "response_bytes",
+);
 // A rollup row's sums as they are, or negated for a part that is subtracted (see ReadPlan.minus).
 const ROLLUP_SUMS = Prisma.raw(MEASURES.map((m) => `r.${m}`).join(", "));
 const NEGATED_ROLLUP_SUMS = Prisma.raw(MEASURES.map((m) => `-r.${m} AS ${m}`).join(", "));

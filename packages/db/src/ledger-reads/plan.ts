@@ -82,19 +82,18 @@ function costOf(plan: Omit<ReadPlan, "minus">): number {
   );
 }
 
+/** A plan that reads nothing. */
+function emptyPlan(): ReadPlan {
+  return { monthly: [], daily: [], hourly: [], raw: [], minus: { daily: [], hourly: [], raw: [] } };
+}
+
 /**
  * A range with no cut inside it (no grouping by day): whole UTC months from the monthly level; each partial
  * month at either end either read part by part, or read whole minus the rest of the month, whichever is
  * cheaper. Both are exact: every measure is a sum, so a month minus its outside equals its inside.
  */
 function planWithMonths(start: number, end: number): ReadPlan {
-  const plan: ReadPlan = {
-    monthly: [],
-    daily: [],
-    hourly: [],
-    raw: [],
-    minus: { daily: [], hourly: [], raw: [] },
-  };
+  const plan = emptyPlan();
   const add = (part: ReadPlan, into: { daily: Span[]; hourly: Span[]; raw: Span[] }) => {
     for (const s of part.daily) push(into.daily, s.from, s.to);
     for (const s of part.hourly) push(into.hourly, s.from, s.to);
@@ -130,13 +129,7 @@ function planAdditive(
   boundaries: readonly number[],
   options: { rawOnly?: boolean; months?: boolean } = {},
 ): ReadPlan {
-  const plan: ReadPlan = {
-    monthly: [],
-    daily: [],
-    hourly: [],
-    raw: [],
-    minus: { daily: [], hourly: [], raw: [] },
-  };
+  const plan = emptyPlan();
   const start = boundaries[0];
   const end = boundaries.at(-1);
   if (start === undefined || end === undefined || start >= end) return plan;
