@@ -15,26 +15,24 @@ export interface UsageScope {
   apiServiceId?: bigint;
   /** Only the services this seller owns now: a service moved to another seller takes its history along. */
   sellerId?: bigint;
-  /** The seller's services, when already looked up (then used instead of a subquery on `sellerId`). */
-  sellerServiceIds?: readonly bigint[];
 }
 
-function scopeSql(alias: "r" | "l", scope: UsageScope): Prisma.Sql {
+/** A scope as SQL sees it: a seller already resolved to its services (a plain array plans fastest). */
+export interface ResolvedScope {
+  buyerId?: bigint;
+  apiServiceId?: bigint;
+  serviceIds?: readonly bigint[];
+}
+
+function scopeSql(alias: "r" | "l", scope: ResolvedScope): Prisma.Sql {
   const column = (name: string) => Prisma.raw(`${alias}.${name}`);
   const clauses: Prisma.Sql[] = [];
   if (scope.buyerId !== undefined) clauses.push(Prisma.sql`${column("buyer_user_id")} = ${scope.buyerId}`);
   if (scope.apiServiceId !== undefined) {
     clauses.push(Prisma.sql`${column("api_service_id")} = ${scope.apiServiceId}`);
   }
-  if (scope.sellerServiceIds !== undefined) {
-    // Resolved before the report (see `parts`): a plain array plans in a fraction of the subquery's time.
-    clauses.push(
-      Prisma.sql`${column("api_service_id")} = ANY(${scope.sellerServiceIds.map(String)}::bigint[])`,
-    );
-  } else if (scope.sellerId !== undefined) {
-    clauses.push(
-      Prisma.sql`${column("api_service_id")} IN (SELECT id FROM api_services WHERE seller_id = ${scope.sellerId})`,
-    );
+  if (scope.serviceIds !== undefined) {
+    clauses.push(Prisma.sql`${column("api_service_id")} = ANY(${scope.serviceIds.map(String)}::bigint[])`);
   }
   return clauses.length ? Prisma.join(clauses, " AND ") : Prisma.sql`TRUE`;
 }
@@ -140,7 +138,7 @@ function readLevel(family: RollupFamily, grain: RollupGrain): RollupLevel | unde
 export function partsSql(
   plan: ReadPlan,
   family: RollupFamily,
-  scope: UsageScope,
+  scope: ResolvedScope,
   tz: string,
   byDay: boolean,
 ): Prisma.Sql {

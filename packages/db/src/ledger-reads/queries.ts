@@ -1,7 +1,7 @@
 import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
 import type { RollupDimension, RollupFamily } from "../rollup-levels.js";
 import { DEFAULT_TIME_ZONE, dayBoundaries } from "./bounds.js";
-import { levelOf, partsSql, type UsageScope } from "./parts.js";
+import { levelOf, partsSql, type ResolvedScope, type UsageScope } from "./parts.js";
 import { planReads } from "./plan.js";
 import { costNumber, countNumber, decimalString, idNumber } from "./render.js";
 
@@ -127,10 +127,11 @@ export async function parts(
   const bounds = await dayBoundaries(db, { from: filter.from, to: filter.to, tz }, options.byDay ?? false);
   const family = familyFor(filter, groupBy);
   const plan = planReads(bounds, { months: levelOf(family, "month") !== undefined });
-  const scope =
-    filter.sellerId === undefined
-      ? filter
-      : { ...filter, sellerServiceIds: await sellerServiceIds(db, filter.sellerId) };
+  const scope: ResolvedScope = {
+    buyerId: filter.buyerId,
+    apiServiceId: filter.apiServiceId,
+    serviceIds: filter.sellerId === undefined ? undefined : await sellerServiceIds(db, filter.sellerId),
+  };
   return partsSql(plan, family, scope, tz, options.byDay ?? false);
 }
 
