@@ -28,8 +28,13 @@ const schema = z.object({
   LOG_LEVEL: envVar.logLevel(),
   /** Largest request body accepted (413 above it). */
   MAX_REQUEST_BYTES: int(32 * 1024 * 1024, 1),
-  /** Bytes kept from the head, and again from the tail, of each body. */
+  /** Bytes kept from the head, and again from the tail, of each request body and each streamed answer. */
   CAPTURE_MAX_BYTES: int(128 * 1024, 1024),
+  /**
+   * The same for an answer that is not a stream (JSON): its usage and model sit in its last and first few
+   * KiB, so a smaller capture meters it alike and costs a big answer far less. Capped by CAPTURE_MAX_BYTES.
+   */
+  CAPTURE_JSON_MAX_BYTES: int(32 * 1024, 1024),
   /** Time allowed to open the upstream connection (TCP and TLS). */
   UPSTREAM_CONNECT_TIMEOUT_MS: int(10_000, 1),
   /** Longest silence allowed on the upstream socket once connected (long streams stay open while data flows). */

@@ -46,6 +46,17 @@ export function exchangeOf(o: object): Exchange | undefined {
   return carried<Exchange>(o);
 }
 
+/**
+ * Bytes kept from the head and the tail of an answer: a stream's last event may repeat its whole output (the
+ * Responses API's `response.completed`), so streams keep the larger capture; a JSON answer's usage and model
+ * sit at its ends.
+ */
+export function responseCaptureBytes(env: ProxyEnv, contentType: string | undefined): number {
+  const type = contentType?.toLowerCase() ?? "";
+  const stream = type.includes("event-stream") || type.includes("eventstream") || type.includes("ndjson");
+  return stream ? env.CAPTURE_MAX_BYTES : Math.min(env.CAPTURE_JSON_MAX_BYTES, env.CAPTURE_MAX_BYTES);
+}
+
 const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
 /**
@@ -315,7 +326,10 @@ export class Exchange extends ExchangeLifecycle implements ListeningExchange {
     }
     const anyId = upstreamId ?? headers["request-id"] ?? headers["x-goog-request-id"];
     this.upstreamRequestId = Array.isArray(anyId) ? anyId[0] : anyId;
-    this.responseTee = new BodyTee(this.ctx.env.CAPTURE_MAX_BYTES, headers["content-encoding"]);
+    this.responseTee = new BodyTee(
+      responseCaptureBytes(this.ctx.env, headers["content-type"]),
+      headers["content-encoding"],
+    );
     carry(proxyRes, this);
     proxyRes.on("data", onUpstreamData);
     // http-proxy pipes proxyRes into res and ignores its failure: an upstream that dies mid-body would leave

@@ -98,6 +98,21 @@ describe("proxy", () => {
     expect(zlib.gunzipSync(capturedBytes(capture.response.body).head).toString()).toBe(text);
   });
 
+  it("keeps 32 KiB of each end of a big JSON answer and 128 KiB of a big stream's", async () => {
+    const res = await chat({ model: "gpt-4" }, { "x-fake-behavior": "big:300000", "x-fake-usage": "7,8" });
+    await res.arrayBuffer();
+    const sse = await chat({ model: "gpt-4", stream: true }, { "x-fake-behavior": "big:300000" });
+    await sse.arrayBuffer();
+    const json = (await captureFor(res.headers.get("x-request-id")!)).response.body;
+    const jsonBytes = capturedBytes(json);
+    expect(json.truncated).toBe(true);
+    expect([jsonBytes.head.length, jsonBytes.tail.length]).toEqual([32 * 1024, 32 * 1024]);
+    expect(jsonBytes.tail.toString()).toContain('"prompt_tokens":7');
+    const stream = capturedBytes((await captureFor(sse.headers.get("x-request-id")!)).response.body);
+    expect([stream.head.length, stream.tail.length]).toEqual([128 * 1024, 128 * 1024]);
+    expect(stream.tail.toString()).toContain("data: [DONE]");
+  });
+
   it("decodes a large gzip body in the tee so its usage (at the end) survives the cap", async () => {
     const small = await startProxyHarness({ CAPTURE_MAX_BYTES: "1024" });
     try {

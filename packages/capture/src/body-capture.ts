@@ -16,9 +16,14 @@ export function capturedBytes(body: BodyCapture): CapturedBytes {
   };
 }
 
+/** Tail chunks kept before they are joined into one (many tiny chunks from a dribbling peer). */
+const MAX_TAIL_CHUNKS = 64;
+
 /**
- * Collects the first `headMax` and last `tailMax` bytes of a stream of chunks, and its true size,
- * in memory bounded by headMax + 2 * tailMax.
+ * Collects the first `headMax` and last `tailMax` bytes of a stream of chunks, and its true size, in memory
+ * bounded by headMax + 2 * tailMax. Chunks are kept as they arrive (no copy): a tail chunk is let go whole once
+ * the chunks after it hold `tailMax` bytes, and the tail is joined into one buffer only when one chunk is
+ * larger than that or too many small ones pile up.
  */
 export class HeadTailBuffer {
   private readonly headChunks: Buffer[] = [];
@@ -43,17 +48,22 @@ export class HeadTailBuffer {
       rest = rest.subarray(take);
       if (rest.length === 0) return;
     }
-    this.tailChunks.push(rest);
+    const tail = this.tailChunks;
+    tail.push(rest);
     this.tailBytes += rest.length;
-    if (this.tailBytes > 2 * this.tailMax) this.compactTail();
+    while (tail.length > 1 && this.tailBytes - (tail[0] as Buffer).length >= this.tailMax) {
+      this.tailBytes -= (tail.shift() as Buffer).length;
+      this.dropped = true;
+    }
+    if (this.tailBytes > 2 * this.tailMax || tail.length > MAX_TAIL_CHUNKS) this.compactTail();
   }
 
   private compactTail(): void {
     const all = Buffer.concat(this.tailChunks, this.tailBytes);
-    const keep = all.subarray(all.length - this.tailMax);
-    this.tailChunks = [Buffer.from(keep)];
-    this.tailBytes = keep.length;
-    this.dropped = true;
+    const cut = Math.max(0, all.length - this.tailMax);
+    this.tailChunks = [Buffer.from(all.subarray(cut))];
+    this.tailBytes = all.length - cut;
+    if (cut > 0) this.dropped = true;
   }
 
   /** Head, tail and whether anything between them was dropped. */

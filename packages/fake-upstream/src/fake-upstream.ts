@@ -174,7 +174,8 @@ function answer(
   }
   const pad = behaviors.has("big") ? noise(Number(behaviors.get("big"))) : "";
   const text = `Hello from the fake upstream.${pad}`;
-  const pieces = ["Hello", " from", " the", " fake", " upstream."];
+  // `big` pads a stream's first piece too, so a big stream is big in its events as well.
+  const pieces = [`Hello${pad}`, " from", " the", " fake", " upstream."];
   const model = typeof request.model === "string" ? request.model : "unknown-model";
   const stream = request.stream === true;
   const gzip = behaviors.has("gzip");
