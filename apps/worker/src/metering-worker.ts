@@ -9,6 +9,7 @@ import {
 import {
   type ConfigListener,
   type DbClient,
+  type LedgerPool,
   isRowDataError,
   listenForConfigChanges,
   recordUsage,
@@ -37,6 +38,8 @@ const VANISHED_JOB = /^(?:Missing (?:key|lock) for job|Lock mismatch for job) (\
 /** What the metering worker needs. */
 export interface MeteringWorkerOptions {
   db: DbClient;
+  /** Where usage rows are written: a node-postgres pool (the worker's, see createLedgerPool) or `db`. */
+  ledger?: LedgerPool;
   connection: ConnectionOptions;
   prefix: string;
   concurrency: number;
@@ -101,7 +104,7 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
 
   const batcher = new UsageBatcher(
     async (rows) => {
-      const result = await recordUsage(db, rows);
+      const result = await recordUsage(options.ledger ?? db, rows);
       if (result.duplicates > 0) metrics.captures.inc({ result: "duplicate" }, result.duplicates);
       metrics.captures.inc({ result: "recorded" }, result.inserted);
       return result;

@@ -63,7 +63,13 @@ export {
 } from "./rollup-levels.js";
 export { type RebuildResult, rebuildRollups } from "./rollup-rebuild.js";
 export type { UsageRow, UsageSource } from "./usage-columns.js";
-export { isRowDataError, type RecordUsageResult, recordUsage } from "./usage-ledger.js";
+export {
+  createLedgerPool,
+  isRowDataError,
+  type LedgerPool,
+  type RecordUsageResult,
+  recordUsage,
+} from "./usage-ledger.js";
 export {
   createUsagePartition,
   listUsagePartitions,

@@ -1,8 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createDbClient, type DbClient, recordUsage, type UsageRow } from "../src/index.js";
+import {
+  createDbClient,
+  createLedgerPool,
+  type DbClient,
+  type LedgerPool,
+  recordUsage,
+  type UsageRow,
+} from "../src/index.js";
 
 let db: DbClient;
+let pool: LedgerPool;
 let buyerId: number;
 const serviceId = 900_000 + Math.floor(Math.random() * 90_000);
 
@@ -43,10 +51,12 @@ function row(overrides: Partial<UsageRow> = {}): UsageRow {
 
 beforeAll(async () => {
   db = createDbClient({ databaseUrl: inject("databaseUrl") });
+  pool = createLedgerPool({ databaseUrl: inject("databaseUrl"), poolMax: 2 });
   const buyer = await db.buyer.create({ data: { name: "ledger-test" } });
   buyerId = Number(buyer.id);
 });
 afterAll(async () => {
+  await pool.end();
   await db.$disconnect();
 });
 
@@ -162,6 +172,36 @@ describe("recordUsage", () => {
     expect(rollup?.calls).toBe(1n);
     expect(rollup?.errorCalls).toBe(1n);
     expect(rollup?.unpricedCalls).toBe(0n);
+  });
+
+  it("stores the same row through the worker's pg pool as through Prisma, awkward values included", async () => {
+    const awkward = {
+      requestTimestamp: new Date("2026-04-09T10:11:12.345Z"),
+      path: '/v1/{chat},"completions"\\ \u00e9\u{1F600} NULL',
+      modelName: 'm\u0000odel "x",{y}\\',
+      upstreamRequestId: "NULL",
+      apiKeyId: 9_007_199_254_740_993n,
+      ttfbMs: null,
+      tokenCost: "0.0000000123",
+      parseError: "a\nb",
+      requestSizeBytes: 5_000_000_000,
+      retainedCapture: Buffer.from([0, 1, 2, 0xfe, 0xff]),
+    } satisfies Partial<UsageRow>;
+    const viaPrisma = row(awkward);
+    const viaPool = row(awkward);
+    expect(await recordUsage(db, [viaPrisma])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await recordUsage(pool, [viaPool, viaPool])).toEqual({ inserted: 1, duplicates: 1 });
+    expect(await recordUsage(pool, [viaPool])).toEqual({ inserted: 0, duplicates: 1 });
+    const [a, b] = await Promise.all(
+      [viaPrisma, viaPool].map((r) => db.usageLog.findFirst({ where: { requestId: r.requestId } })),
+    );
+    const own = { id: 0n, requestId: "", createdAt: null };
+    expect({ ...b, ...own }).toEqual({ ...a, ...own });
+    expect(b?.modelName).toBe('model "x",{y}\\');
+    expect(b?.apiKeyId).toBe(9_007_199_254_740_993n);
+    expect(b?.tokenCost?.toFixed(10)).toBe("0.0000000123");
+    const kept = await db.usageCapture.findUnique({ where: { requestId: viaPool.requestId } });
+    expect(Buffer.from(kept!.capture)).toEqual(Buffer.from([0, 1, 2, 0xfe, 0xff]));
   });
 
   it("records a batch of 2000 rows in one call", async () => {
