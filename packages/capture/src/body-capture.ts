@@ -16,6 +16,12 @@ export function capturedBytes(body: BodyCapture): CapturedBytes {
   };
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** The chunks as one buffer: the chunk itself when there is one (most bodies), else a copy. */
+const join = (chunks: Buffer[], bytes: number): Buffer =>
+  chunks.length === 1 ? (chunks[0] as Buffer) : chunks.length === 0 ? EMPTY : Buffer.concat(chunks, bytes);
+
 /** Tail chunks kept before they are joined into one (many tiny chunks from a dribbling peer). */
 const MAX_TAIL_CHUNKS = 64;
 
@@ -68,15 +74,15 @@ export class HeadTailBuffer {
 
   /** Head, tail and whether anything between them was dropped. */
   bytes(): CapturedBytes {
-    let tail = Buffer.concat(this.tailChunks, this.tailBytes);
+    let tail = join(this.tailChunks, this.tailBytes);
     let truncated = this.dropped;
     if (tail.length > this.tailMax) {
       tail = tail.subarray(tail.length - this.tailMax);
       truncated = true;
     }
-    const head = Buffer.concat(this.headChunks, this.headBytes);
-    if (!truncated) return { head: Buffer.concat([head, tail]), tail: Buffer.alloc(0), truncated };
-    return { head, tail, truncated };
+    const head = join(this.headChunks, this.headBytes);
+    if (truncated) return { head, tail, truncated };
+    return { head: tail.length === 0 ? head : Buffer.concat([head, tail]), tail: EMPTY, truncated };
   }
 
   /** The capture of what was pushed, labelled with the encoding of those bytes. */
