@@ -1,7 +1,7 @@
 /**
  * The one definition of a `usage_logs` row in code: each field's column, its SQL array type in the ingest
  * statement, and how its value is encoded for node-postgres. `UsageRow` (the type), the INSERT's column list and
- * its `unnest` parameters are all derived from `USAGE_COLUMNS`, so a column cannot be added to one and forgotten
+ * its JSON records' row type are all derived from `USAGE_COLUMNS`, so a column cannot be added to one and forgotten
  * in another: a field missing from a row fails to compile, a column missing from the statement cannot exist.
  */
 
@@ -10,15 +10,17 @@ export type UsageSource = "reported" | "rule" | "estimated" | "none";
 
 type SqlArrayType = "uuid" | "text" | "int" | "bigint" | "bool" | "timestamptz" | "numeric";
 
-/** One column: its name, the SQL type of its `unnest` array, and the encoder of a field's value. */
+/** One column: its name, its SQL type in the batch's JSON records, and the encoder of a field's value. */
 interface Column<T> {
   readonly name: string;
   readonly sqlType: SqlArrayType;
   readonly encode: (value: T) => unknown;
 }
 
-// PostgreSQL text cannot hold NUL; a buyer-sent model name must never make a row unstorable.
-const withoutNul = (v: string): string => v.replaceAll("\u0000", "");
+// PostgreSQL text cannot hold NUL, nor JSON text a lone surrogate (JSON.parse of a buyer's body can make one):
+// a buyer-sent model name must never make a row unstorable.
+const LONE_SURROGATE = /\p{Surrogate}/gu;
+const withoutNul = (v: string): string => v.replaceAll("\u0000", "").replace(LONE_SURROGATE, "\ufffd");
 
 const column = <T>(name: string, sqlType: SqlArrayType, encode: (value: T) => unknown): Column<T> => ({
   name,
@@ -103,13 +105,28 @@ const FIELDS = Object.keys(USAGE_COLUMNS) as (keyof typeof USAGE_COLUMNS)[];
 /** The INSERT's column list, in the statement's order. */
 export const USAGE_COLUMN_LIST = FIELDS.map((f) => USAGE_COLUMNS[f].name).join(", ");
 
-/** `$1::uuid[], $2::bigint[], …`: one typed array parameter per column, in the statement's order. */
-export const USAGE_UNNEST_PARAMS = FIELDS.map((f, i) => `$${i + 1}::${USAGE_COLUMNS[f].sqlType}[]`);
+/** `request_id uuid, buyer_user_id bigint, …`: the row type of the batch's JSON records, in the statement's order. */
+export const USAGE_RECORD_TYPE = FIELDS.map(
+  (f) => `${USAGE_COLUMNS[f].name} ${USAGE_COLUMNS[f].sqlType}`,
+).join(", ");
 
-/** The statement's parameters for a batch: one array per column, each value encoded by its column. */
-export function usageColumnArrays(rows: readonly UsageRow[]): unknown[][] {
-  return FIELDS.map((f) => {
-    const { encode } = USAGE_COLUMNS[f] as Column<UsageRow[typeof f]>;
-    return rows.map((r) => encode(r[f]));
-  });
+/**
+ * A batch as the statement's one parameter: a JSON array of records keyed by column, each value encoded by its
+ * column, plus `extra` columns. One native JSON.stringify instead of node-postgres quoting every element of
+ * thirty array parameters (≈ 10 % of the worker's CPU).
+ */
+export function usageRecordsJson(
+  rows: readonly UsageRow[],
+  extra: Readonly<Record<string, (r: UsageRow) => unknown>> = {},
+): string {
+  const extras = Object.entries(extra);
+  return JSON.stringify(
+    rows.map((r) => {
+      const record: Record<string, unknown> = {};
+      for (const f of FIELDS)
+        record[USAGE_COLUMNS[f].name] = (USAGE_COLUMNS[f] as Column<unknown>).encode(r[f]);
+      for (const [name, read] of extras) record[name] = read(r);
+      return record;
+    }),
+  );
 }

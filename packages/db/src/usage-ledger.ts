@@ -9,12 +9,13 @@ import {
   ROLLUP_LEVELS,
   ROLLUP_SOURCE_COLUMNS,
 } from "./rollup-levels.js";
-import { USAGE_COLUMN_LIST, USAGE_UNNEST_PARAMS, type UsageRow, usageColumnArrays } from "./usage-columns.js";
+import { USAGE_COLUMN_LIST, USAGE_RECORD_TYPE, type UsageRow, usageRecordsJson } from "./usage-columns.js";
 
-// The retained capture travels as base64 text (decoded in SQL): one more array beside the row's columns.
-const unnestArgs = [...USAGE_UNNEST_PARAMS, `$${USAGE_UNNEST_PARAMS.length + 1}::text[]`].join(", ");
 const columnList = USAGE_COLUMN_LIST;
-const readCapture = (r: UsageRow) => (r.retainedCapture ? r.retainedCapture.toString("base64") : null);
+// The retained capture travels as base64 text (decoded in SQL): one more field beside the row's columns.
+const RECORD_EXTRA = {
+  retained_capture: (r: UsageRow) => (r.retainedCapture ? r.retainedCapture.toString("base64") : null),
+};
 
 // Each rollup level as one more CTE of the ingest statement: exactly the inserted rows, added.
 const rollupCtes = ROLLUP_LEVELS.map(
@@ -32,7 +33,7 @@ const rollupCtes = ROLLUP_LEVELS.map(
 // order. A NULL token_cost (unpriced) adds nothing to the cost and one to unpriced_calls.
 const INSERT_SQL = `
 WITH input AS (
-  SELECT * FROM unnest(${unnestArgs}) AS t(${columnList}, retained_capture)
+  SELECT * FROM json_to_recordset($1::json) AS t(${USAGE_RECORD_TYPE}, retained_capture text)
 ), inserted AS (
   INSERT INTO usage_logs (${columnList})
   SELECT ${columnList} FROM input
@@ -72,7 +73,7 @@ export function createLedgerPool(options: DbClientOptions): LedgerPool {
 
 /**
  * Records usage rows idempotently (one row per request id, ever) and updates every rollup level in the same
- * statement: one parameterised `unnest` statement per batch, through a ledger pool (the worker) or Prisma.
+ * statement: one statement per batch, its rows one JSON parameter, through a ledger pool (the worker) or Prisma.
  */
 export async function recordUsage(
   db: PrismaClient | LedgerPool,
@@ -92,8 +93,7 @@ async function recordWith(
   for (const row of rows) if (!unique.has(row.requestId)) unique.set(row.requestId, datedById(row));
   // Sorted, so concurrent batches holding the same ids take the unique-index locks in the same order.
   const batch = [...unique.values()].sort((a, b) => (a.requestId < b.requestId ? -1 : 1));
-  const params = [...usageColumnArrays(batch), batch.map(readCapture)];
-  const result = await run(INSERT_SQL, params);
+  const result = await run(INSERT_SQL, [usageRecordsJson(batch, RECORD_EXTRA)]);
   const inserted = Number(result[0]?.inserted ?? 0);
   return { inserted, duplicates: rows.length - inserted };
 }

@@ -178,7 +178,7 @@ describe("recordUsage", () => {
     const awkward = {
       requestTimestamp: new Date("2026-04-09T10:11:12.345Z"),
       path: '/v1/{chat},"completions"\\ \u00e9\u{1F600} NULL',
-      modelName: 'm\u0000odel "x",{y}\\',
+      modelName: 'm\u0000odel "x",{y}\\ \ud800',
       upstreamRequestId: "NULL",
       apiKeyId: 9_007_199_254_740_993n,
       ttfbMs: null,
@@ -197,7 +197,7 @@ describe("recordUsage", () => {
     );
     const own = { id: 0n, requestId: "", createdAt: null };
     expect({ ...b, ...own }).toEqual({ ...a, ...own });
-    expect(b?.modelName).toBe('model "x",{y}\\');
+    expect(b?.modelName).toBe('model "x",{y}\\ \ufffd');
     expect(b?.apiKeyId).toBe(9_007_199_254_740_993n);
     expect(b?.tokenCost?.toFixed(10)).toBe("0.0000000123");
     const kept = await db.usageCapture.findUnique({ where: { requestId: viaPool.requestId } });
