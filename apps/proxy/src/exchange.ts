@@ -51,7 +51,7 @@ export function exchangeOf(o: object): Exchange | undefined {
  * Responses API's `response.completed`), so streams keep the larger capture; a JSON answer's usage and model
  * sit at its ends.
  */
-export function responseCaptureBytes(env: ProxyEnv, contentType: string | undefined): number {
+function responseCaptureBytes(env: ProxyEnv, contentType: string | undefined): number {
   const type = contentType?.toLowerCase() ?? "";
   const stream = type.includes("event-stream") || type.includes("eventstream") || type.includes("ndjson");
   return stream ? env.CAPTURE_MAX_BYTES : Math.min(env.CAPTURE_JSON_MAX_BYTES, env.CAPTURE_MAX_BYTES);
