@@ -1,5 +1,5 @@
 import url from "node:url";
-import { type DbClient, findBuyerKey } from "@tokenmeter/db";
+import { findBuyerKey, findServiceRoute, type PgPool } from "@tokenmeter/db";
 import { hashApiKey, looksLikeApiKey } from "@tokenmeter/keys";
 import { openHeaders, type SecretsKeyring } from "@tokenmeter/secrets";
 import { LRUCache } from "lru-cache";
@@ -31,8 +31,8 @@ export interface DirectorySource {
   findService(slug: string): Promise<ServiceInfo | null>;
 }
 
-/** Reads keys (unrevoked only) and services from PostgreSQL through Prisma; opens sealed credentials. */
-export function databaseDirectorySource(db: DbClient, keyring: SecretsKeyring): DirectorySource {
+/** Reads keys (unrevoked only) and services from PostgreSQL (a plain pool, no Prisma); opens sealed credentials. */
+export function databaseDirectorySource(db: PgPool, keyring: SecretsKeyring): DirectorySource {
   return {
     async findKey(hash) {
       const key = await findBuyerKey(db, hash);
@@ -45,7 +45,7 @@ export function databaseDirectorySource(db: DbClient, keyring: SecretsKeyring): 
       };
     },
     async findService(slug) {
-      const s = await db.apiService.findUnique({ where: { slug } });
+      const s = await findServiceRoute(db, slug);
       if (!s) return null;
       const headers: Record<string, string> = {};
       // Sealed by the control plane; a row from before sealing is read from the plaintext column until the

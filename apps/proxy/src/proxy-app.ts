@@ -7,7 +7,7 @@ import {
   redisPersistence,
   redisPersistenceWarning,
 } from "@tokenmeter/capture";
-import { createDbClient, type DbClient } from "@tokenmeter/db";
+import { createPgPool } from "@tokenmeter/db";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { CaptureSink } from "./capture-sink.js";
@@ -28,7 +28,6 @@ export interface ProxyApp {
   journal: Journal;
   slot: JournalSlot;
   metrics: ProxyMetrics;
-  db: DbClient;
   redis: Redis;
   /** Stops accepting, lets in-flight exchanges finish (up to `graceMs`), flushes or spools captures. */
   close(graceMs?: number): Promise<void>;
@@ -40,13 +39,16 @@ export interface ProxyProcessOptions {
   workerIndex?: number;
 }
 
-/** Starts the proxy: database client, Redis queue connection, capture journal and sink, HTTP server. */
+/** Starts the proxy: database pool, Redis queue connection, capture journal and sink, HTTP server. */
 export async function startProxyApp(
   env: ProxyEnv,
   logger: Logger,
   options: ProxyProcessOptions = {},
 ): Promise<ProxyApp> {
-  const db = createDbClient({ databaseUrl: env.DATABASE_URL, poolMax: 5 });
+  // Two lookups, each cached: a plain pool, no Prisma client (its query compiler alone is ≈ 20 MiB per process).
+  const db = createPgPool({ databaseUrl: env.DATABASE_URL, poolMax: 5 }, (err) =>
+    logger.warn({ err: err.message }, "database connection lost; reconnecting at the next lookup"),
+  );
   const metrics = createProxyMetrics();
 
   // Fail fast while Redis is down (no offline queue): the sink spools instead of waiting.
@@ -159,7 +161,7 @@ export async function startProxyApp(
     slot.release();
     await producer.close().catch(() => undefined);
     redis.disconnect();
-    await db.$disconnect();
+    await db.end();
   };
 
   return {
@@ -169,7 +171,6 @@ export async function startProxyApp(
     journal,
     slot,
     metrics,
-    db,
     redis,
     close(graceMs = 10_000) {
       closing ??= shutdown(graceMs);

@@ -6,7 +6,7 @@ import {
   redisPersistence,
   redisPersistenceWarning,
 } from "@tokenmeter/capture";
-import { createDbClient, createLedgerPool } from "@tokenmeter/db";
+import { createDbClient, createPgPool } from "@tokenmeter/db";
 import { syncBuiltinPrices } from "@tokenmeter/metering";
 import { installShutdown, loadEnv } from "@tokenmeter/runtime";
 import { Redis } from "ioredis";
@@ -25,7 +25,9 @@ const env = loadEnv(() => parseWorkerEnv());
 const logger = pino({ level: env.LOG_LEVEL, base: { app: "worker" } });
 const db = createDbClient({ databaseUrl: env.DATABASE_URL, poolMax: 4 });
 // Usage rows go through node-postgres directly: Prisma's raw-query path cost ≈ 20 % of the worker's CPU.
-const ledger = createLedgerPool({ databaseUrl: env.DATABASE_URL, poolMax: 4 });
+const ledger = createPgPool({ databaseUrl: env.DATABASE_URL, poolMax: 4 }, (err) =>
+  logger.warn({ err: err.message }, "database connection lost; reconnecting at the next batch"),
+);
 const metrics = createWorkerMetrics();
 
 // BullMQ workers need `maxRetriesPerRequest: null`: blocking commands wait through Redis outages.

@@ -9,7 +9,7 @@ import {
 import {
   type ConfigListener,
   type DbClient,
-  type LedgerPool,
+  type PgPool,
   isRowDataError,
   listenForConfigChanges,
   recordUsage,
@@ -38,8 +38,8 @@ const VANISHED_JOB = /^(?:Missing (?:key|lock) for job|Lock mismatch for job) (\
 /** What the metering worker needs. */
 export interface MeteringWorkerOptions {
   db: DbClient;
-  /** Where usage rows are written: a node-postgres pool (the worker's, see createLedgerPool) or `db`. */
-  ledger?: LedgerPool;
+  /** Where usage rows are written: a node-postgres pool (the worker's, see createPgPool) or `db`. */
+  ledger?: PgPool;
   connection: ConnectionOptions;
   prefix: string;
   concurrency: number;

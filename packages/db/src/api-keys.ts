@@ -1,4 +1,5 @@
 import type { DbClient } from "./client.js";
+import { isPgPool, type PgPool } from "./pg-pool.js";
 
 /** An unrevoked buyer key as the proxy and the control plane need it. */
 export interface BuyerKeyRecord {
@@ -12,7 +13,27 @@ export interface BuyerKeyRecord {
  * The buyer key with this SHA-256 hash, or null when there is none or it is revoked: the one lookup behind the
  * proxy's key cache and the control plane's buyer authentication, so both refuse the same keys.
  */
-export async function findBuyerKey(db: DbClient, keyHash: string): Promise<BuyerKeyRecord | null> {
+export async function findBuyerKey(db: DbClient | PgPool, keyHash: string): Promise<BuyerKeyRecord | null> {
+  if (isPgPool(db)) {
+    const { rows } = await db.query<{
+      id: string;
+      buyer_id: string;
+      rpm: number | null;
+      inflight: number | null;
+    }>(
+      `SELECT id, buyer_id, rate_limit_per_minute AS rpm, max_concurrent_requests AS inflight
+       FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+      [keyHash],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id: BigInt(row.id),
+      buyerId: BigInt(row.buyer_id),
+      rateLimitPerMinute: row.rpm,
+      maxConcurrentRequests: row.inflight,
+    };
+  }
   const key = await db.apiKey.findUnique({
     where: { keyHash },
     select: {
@@ -30,4 +51,27 @@ export async function findBuyerKey(db: DbClient, keyHash: string): Promise<Buyer
     rateLimitPerMinute: key.rateLimitPerMinute,
     maxConcurrentRequests: key.maxConcurrentRequests,
   };
+}
+
+/** A service as the proxy routes to it: its upstream and the seller's credentials (sealed, or from before sealing). */
+export interface ServiceRouteRecord {
+  id: bigint;
+  slug: string;
+  upstreamUrl: string;
+  /** Plaintext credentials of a row from before sealing (an object), else `{}`. */
+  upstreamHeaders: unknown;
+  upstreamHeadersSealed: string | null;
+  injectStreamUsage: boolean;
+}
+
+/** The service with this slug, or null: the proxy's lookup (on a pool; the proxy holds no Prisma client). */
+export async function findServiceRoute(db: PgPool, slug: string): Promise<ServiceRouteRecord | null> {
+  const { rows } = await db.query<Omit<ServiceRouteRecord, "id"> & { id: string }>(
+    `SELECT id, slug, upstream_url AS "upstreamUrl", upstream_headers AS "upstreamHeaders",
+            upstream_headers_sealed AS "upstreamHeadersSealed", inject_stream_usage AS "injectStreamUsage"
+     FROM api_services WHERE slug = $1`,
+    [slug],
+  );
+  const row = rows[0];
+  return row ? { ...row, id: BigInt(row.id) } : null;
 }

@@ -1,4 +1,4 @@
-export { type BuyerKeyRecord, findBuyerKey } from "./api-keys.js";
+export { type BuyerKeyRecord, findBuyerKey, findServiceRoute, type ServiceRouteRecord } from "./api-keys.js";
 export { createDbClient, type DbClient, type DbClientOptions, queryTimeoutKind } from "./client.js";
 export {
   CONFIG_CHANNEL,
@@ -63,13 +63,8 @@ export {
 } from "./rollup-levels.js";
 export { type RebuildResult, rebuildRollups } from "./rollup-rebuild.js";
 export type { UsageRow, UsageSource } from "./usage-columns.js";
-export {
-  createLedgerPool,
-  isRowDataError,
-  type LedgerPool,
-  type RecordUsageResult,
-  recordUsage,
-} from "./usage-ledger.js";
+export { createPgPool, type PgPool } from "./pg-pool.js";
+export { isRowDataError, type RecordUsageResult, recordUsage } from "./usage-ledger.js";
 export {
   createUsagePartition,
   listUsagePartitions,

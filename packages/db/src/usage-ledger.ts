@@ -1,6 +1,5 @@
-import pg from "pg";
-import type { DbClientOptions } from "./client.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
+import { isPgPool, type PgPool } from "./pg-pool.js";
 import { requestTimeOf } from "./request-time.js";
 import {
   addOnConflict,
@@ -55,31 +54,15 @@ export interface RecordUsageResult {
 }
 
 /**
- * A plain node-postgres pool for the ingest statement. Prisma's raw-query path marshals every one of the
- * statement's ~30 array parameters through its query compiler: in the worker that was ≈ 20 % of its CPU. The
- * statement and its encoders are the same either way (see usage-columns.ts).
- */
-export type LedgerPool = pg.Pool;
-
-/** The worker's ingest pool: the same connection and timeout settings as `createDbClient`. */
-export function createLedgerPool(options: DbClientOptions): LedgerPool {
-  return new pg.Pool({
-    connectionString: options.databaseUrl,
-    max: options.poolMax ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
-  });
-}
-
-/**
  * Records usage rows idempotently (one row per request id, ever) and updates every rollup level in the same
- * statement: one statement per batch, its rows one JSON parameter, through a ledger pool (the worker) or Prisma.
+ * statement: one statement per batch, its rows one JSON parameter, through a node-postgres pool (the worker)
+ * or Prisma.
  */
 export async function recordUsage(
-  db: PrismaClient | LedgerPool,
+  db: PrismaClient | PgPool,
   rows: readonly UsageRow[],
 ): Promise<RecordUsageResult> {
-  if (db instanceof pg.Pool)
+  if (isPgPool(db))
     return recordWith(async (sql, params) => (await db.query<{ inserted: number }>(sql, params)).rows, rows);
   return recordWith((sql, params) => db.$queryRawUnsafe<{ inserted: number }[]>(sql, ...params), rows);
 }

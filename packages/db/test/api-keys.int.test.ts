@@ -1,14 +1,25 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { classifyDbError, createDbClient, type DbClient, findBuyerKey } from "../src/index.js";
+import {
+  classifyDbError,
+  createDbClient,
+  createPgPool,
+  type DbClient,
+  findBuyerKey,
+  findServiceRoute,
+  type PgPool,
+} from "../src/index.js";
 
 let db: DbClient;
+let pool: PgPool;
 const hash = () => randomBytes(32).toString("hex");
 
 beforeAll(() => {
   db = createDbClient({ databaseUrl: inject("databaseUrl") });
+  pool = createPgPool({ databaseUrl: inject("databaseUrl"), poolMax: 2 });
 });
 afterAll(async () => {
+  await pool.end();
   await db.$disconnect();
 });
 
@@ -23,14 +34,52 @@ describe("findBuyerKey", () => {
     await db.apiKey.create({
       data: { buyerId: buyer.id, keyHash: revoked, prefix: "tm_y", revokedAt: new Date() },
     });
-    expect(await findBuyerKey(db, live)).toEqual({
-      id: key.id,
-      buyerId: buyer.id,
-      rateLimitPerMinute: 60,
-      maxConcurrentRequests: null,
+    const limited = hash();
+    const other = await db.apiKey.create({
+      data: { buyerId: buyer.id, keyHash: limited, prefix: "tm_z", maxConcurrentRequests: 3 },
     });
-    expect(await findBuyerKey(db, revoked)).toBeNull();
-    expect(await findBuyerKey(db, hash())).toBeNull();
+    // The proxy reads through a plain pool, the control plane through Prisma: both refuse the same keys.
+    for (const via of [db, pool]) {
+      expect(await findBuyerKey(via, live)).toEqual({
+        id: key.id,
+        buyerId: buyer.id,
+        rateLimitPerMinute: 60,
+        maxConcurrentRequests: null,
+      });
+      expect(await findBuyerKey(via, limited)).toEqual({
+        id: other.id,
+        buyerId: buyer.id,
+        rateLimitPerMinute: null,
+        maxConcurrentRequests: 3,
+      });
+      expect(await findBuyerKey(via, revoked)).toBeNull();
+      expect(await findBuyerKey(via, hash())).toBeNull();
+    }
+  });
+});
+
+describe("findServiceRoute", () => {
+  it("reads a service's upstream, its credentials as stored and its stream option", async () => {
+    const slug = `route-${hash().slice(0, 12)}`;
+    const svc = await db.apiService.create({
+      data: {
+        name: "route",
+        slug,
+        upstreamUrl: "https://api.example/v1",
+        upstreamHeaders: { Authorization: "Bearer sk-1" },
+        upstreamHeadersSealed: "v1.sealed",
+        injectStreamUsage: true,
+      },
+    });
+    expect(await findServiceRoute(pool, slug)).toEqual({
+      id: svc.id,
+      slug,
+      upstreamUrl: "https://api.example/v1",
+      upstreamHeaders: { Authorization: "Bearer sk-1" },
+      upstreamHeadersSealed: "v1.sealed",
+      injectStreamUsage: true,
+    });
+    expect(await findServiceRoute(pool, `${slug}-none`)).toBeNull();
   });
 });
 

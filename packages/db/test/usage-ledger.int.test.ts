@@ -2,15 +2,15 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   createDbClient,
-  createLedgerPool,
+  createPgPool,
   type DbClient,
-  type LedgerPool,
+  type PgPool,
   recordUsage,
   type UsageRow,
 } from "../src/index.js";
 
 let db: DbClient;
-let pool: LedgerPool;
+let pool: PgPool;
 let buyerId: number;
 const serviceId = 900_000 + Math.floor(Math.random() * 90_000);
 
@@ -51,7 +51,7 @@ function row(overrides: Partial<UsageRow> = {}): UsageRow {
 
 beforeAll(async () => {
   db = createDbClient({ databaseUrl: inject("databaseUrl") });
-  pool = createLedgerPool({ databaseUrl: inject("databaseUrl"), poolMax: 2 });
+  pool = createPgPool({ databaseUrl: inject("databaseUrl"), poolMax: 2 });
   const buyer = await db.buyer.create({ data: { name: "ledger-test" } });
   buyerId = Number(buyer.id);
 });
