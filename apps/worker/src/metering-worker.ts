@@ -9,9 +9,9 @@ import {
 import {
   type ConfigListener,
   type DbClient,
-  type PgPool,
   isRowDataError,
   listenForConfigChanges,
+  type PgPool,
   recordUsage,
 } from "@tokenmeter/db";
 import {

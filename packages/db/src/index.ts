@@ -52,6 +52,7 @@ export {
 } from "./ledger-reads/queries.js";
 export { costNumber, countNumber, decimalString, idNumber } from "./ledger-reads/render.js";
 export { type UnpricedModel, unpricedModels } from "./ledger-reads/unpriced.js";
+export { createPgPool, type PgPool } from "./pg-pool.js";
 export { requestTimeOf } from "./request-time.js";
 export { deleteExpiredCaptures, type RetainedCapture, readRetainedCaptures } from "./retained-captures.js";
 export {
@@ -63,7 +64,6 @@ export {
 } from "./rollup-levels.js";
 export { type RebuildResult, rebuildRollups } from "./rollup-rebuild.js";
 export type { UsageRow, UsageSource } from "./usage-columns.js";
-export { createPgPool, type PgPool } from "./pg-pool.js";
 export { isRowDataError, type RecordUsageResult, recordUsage } from "./usage-ledger.js";
 export {
   createUsagePartition,

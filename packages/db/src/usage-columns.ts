@@ -19,10 +19,12 @@ interface Column<T> {
 
 // PostgreSQL text cannot hold NUL, nor JSON text a lone surrogate (JSON.parse of a buyer's body can make one):
 // a buyer-sent model name must never make a row unstorable.
-const UNSTORABLE = /[\u0000\p{Surrogate}]/u;
 const LONE_SURROGATE = /\p{Surrogate}/gu;
+const HAS_LONE_SURROGATE = /\p{Surrogate}/u;
 const withoutNul = (v: string): string =>
-  UNSTORABLE.test(v) ? v.replaceAll("\u0000", "").replace(LONE_SURROGATE, "\ufffd") : v;
+  v.includes("\u0000") || HAS_LONE_SURROGATE.test(v)
+    ? v.replaceAll("\u0000", "").replace(LONE_SURROGATE, "\ufffd")
+    : v;
 
 const column = <T>(name: string, sqlType: SqlArrayType, encode: (value: T) => unknown): Column<T> => ({
   name,
