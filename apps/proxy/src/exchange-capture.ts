@@ -1,6 +1,24 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { BodyCapture, CaptureErrorCode } from "@tokenmeter/capture";
 import type { KeyInfo, ServiceInfo } from "./directory.js";
+import type { ProxyEnv } from "./env.js";
+
+/** Whether an answer is a stream of events (SSE, AWS event stream, NDJSON). */
+function isStream(contentType: string | undefined): boolean {
+  const type = contentType?.toLowerCase() ?? "";
+  return type.includes("event-stream") || type.includes("eventstream") || type.includes("ndjson");
+}
+
+/**
+ * Bytes kept from the head and the tail of an answer: a stream's last event may repeat its whole output (the
+ * Responses API's `response.completed`), so streams keep the larger capture; a JSON answer's usage and model
+ * sit at its ends.
+ */
+export function responseCaptureBytes(env: ProxyEnv, contentType: string | undefined): number {
+  return isStream(contentType)
+    ? env.CAPTURE_MAX_BYTES
+    : Math.min(env.CAPTURE_JSON_MAX_BYTES, env.CAPTURE_MAX_BYTES);
+}
 
 /** What an ended exchange knows that its capture records. */
 export interface CapturedExchange {
@@ -45,7 +63,6 @@ export function serialiseCapture(
   latencyMs: number,
 ): string {
   if (x.declaredRequestBytes !== null) requestBody.size = x.declaredRequestBytes;
-  const contentType = x.responseContentType ?? "";
   const key = x.key as KeyInfo;
   const service = x.service as ServiceInfo;
   const requestType = x.req.headers["content-type"];
@@ -56,7 +73,7 @@ export function serialiseCapture(
     json += `"contentType":${str(x.responseContentType.slice(0, 256))},`;
   if (x.upstreamRequestId !== undefined)
     json += `"upstreamRequestId":${str(x.upstreamRequestId.slice(0, 200))},`;
-  const streamed = contentType.includes("event-stream") || contentType.includes("ndjson");
+  const streamed = isStream(x.responseContentType);
   const reached = x.proxyRes !== null || (x.connected && x.errorCode !== "request_too_large");
   json += `"body":${bodyJson(responseBody)}},"streamed":${streamed},"upstreamReached":${reached}`;
   if (x.errorCode !== undefined) json += `,"errorCode":"${x.errorCode}"`;

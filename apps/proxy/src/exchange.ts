@@ -8,7 +8,7 @@ import type { CaptureSink } from "./capture-sink.js";
 import type { DeadlineWheel } from "./deadline-wheel.js";
 import type { KeyInfo, ServiceInfo } from "./directory.js";
 import type { ProxyEnv } from "./env.js";
-import { serialiseCapture } from "./exchange-capture.js";
+import { responseCaptureBytes, serialiseCapture } from "./exchange-capture.js";
 import { ExchangeLifecycle } from "./exchange-lifecycle.js";
 import {
   carried,
@@ -44,17 +44,6 @@ export interface ExchangeContext {
 /** The exchange a request, response or upstream response belongs to (set when the exchange takes it). */
 export function exchangeOf(o: object): Exchange | undefined {
   return carried<Exchange>(o);
-}
-
-/**
- * Bytes kept from the head and the tail of an answer: a stream's last event may repeat its whole output (the
- * Responses API's `response.completed`), so streams keep the larger capture; a JSON answer's usage and model
- * sit at its ends.
- */
-function responseCaptureBytes(env: ProxyEnv, contentType: string | undefined): number {
-  const type = contentType?.toLowerCase() ?? "";
-  const stream = type.includes("event-stream") || type.includes("eventstream") || type.includes("ndjson");
-  return stream ? env.CAPTURE_MAX_BYTES : Math.min(env.CAPTURE_JSON_MAX_BYTES, env.CAPTURE_MAX_BYTES);
 }
 
 const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);

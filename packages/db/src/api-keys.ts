@@ -1,5 +1,5 @@
 import type { DbClient } from "./client.js";
-import { isPgPool, type PgPool } from "./pg-pool.js";
+import { type PgPool, queryRows } from "./pg-pool.js";
 
 /** An unrevoked buyer key as the proxy and the control plane need it. */
 export interface BuyerKeyRecord {
@@ -14,42 +14,23 @@ export interface BuyerKeyRecord {
  * proxy's key cache and the control plane's buyer authentication, so both refuse the same keys.
  */
 export async function findBuyerKey(db: DbClient | PgPool, keyHash: string): Promise<BuyerKeyRecord | null> {
-  if (isPgPool(db)) {
-    const { rows } = await db.query<{
-      id: string;
-      buyer_id: string;
-      rpm: number | null;
-      inflight: number | null;
-    }>(
-      `SELECT id, buyer_id, rate_limit_per_minute AS rpm, max_concurrent_requests AS inflight
-       FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-      [keyHash],
-    );
-    const row = rows[0];
-    if (!row) return null;
-    return {
-      id: BigInt(row.id),
-      buyerId: BigInt(row.buyer_id),
-      rateLimitPerMinute: row.rpm,
-      maxConcurrentRequests: row.inflight,
-    };
-  }
-  const key = await db.apiKey.findUnique({
-    where: { keyHash },
-    select: {
-      id: true,
-      buyerId: true,
-      revokedAt: true,
-      rateLimitPerMinute: true,
-      maxConcurrentRequests: true,
-    },
-  });
-  if (!key || key.revokedAt !== null) return null;
+  const [row] = await queryRows<{
+    id: string | bigint;
+    buyer_id: string | bigint;
+    rpm: number | null;
+    inflight: number | null;
+  }>(
+    db,
+    `SELECT id, buyer_id, rate_limit_per_minute AS rpm, max_concurrent_requests AS inflight
+     FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+    [keyHash],
+  );
+  if (!row) return null;
   return {
-    id: key.id,
-    buyerId: key.buyerId,
-    rateLimitPerMinute: key.rateLimitPerMinute,
-    maxConcurrentRequests: key.maxConcurrentRequests,
+    id: BigInt(row.id),
+    buyerId: BigInt(row.buyer_id),
+    rateLimitPerMinute: row.rpm,
+    maxConcurrentRequests: row.inflight,
   };
 }
 

@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { DbClientOptions } from "./client.js";
+import type { DbClient, DbClientOptions } from "./client.js";
 
 /**
  * A plain node-postgres pool, for the few hot statements where Prisma's query compiler costs more than the
@@ -27,5 +27,12 @@ export function createPgPool(
   return pool;
 }
 
-/** Whether `db` is a node-postgres pool (else a Prisma client). */
-export const isPgPool = (db: object): db is PgPool => db instanceof pg.Pool;
+/**
+ * The rows of one parameterised statement, through a pool or a Prisma client alike, so a statement shared by
+ * both (the ingest, the key lookup) is written once. int8 columns come back as strings from a pool and as
+ * bigints from Prisma: read them with `BigInt(...)`.
+ */
+export async function queryRows<R>(db: DbClient | PgPool, sql: string, params: unknown[]): Promise<R[]> {
+  if (db instanceof pg.Pool) return (await db.query(sql, params)).rows as R[];
+  return db.$queryRawUnsafe<R[]>(sql, ...params);
+}

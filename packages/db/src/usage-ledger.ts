@@ -1,5 +1,5 @@
 import type { PrismaClient } from "./generated/prisma/client.js";
-import { isPgPool, type PgPool } from "./pg-pool.js";
+import { type PgPool, queryRows } from "./pg-pool.js";
 import { requestTimeOf } from "./request-time.js";
 import {
   addOnConflict,
@@ -62,22 +62,15 @@ export async function recordUsage(
   db: PrismaClient | PgPool,
   rows: readonly UsageRow[],
 ): Promise<RecordUsageResult> {
-  if (isPgPool(db))
-    return recordWith(async (sql, params) => (await db.query<{ inserted: number }>(sql, params)).rows, rows);
-  return recordWith((sql, params) => db.$queryRawUnsafe<{ inserted: number }[]>(sql, ...params), rows);
-}
-
-async function recordWith(
-  run: (sql: string, params: unknown[]) => Promise<{ inserted: number }[]>,
-  rows: readonly UsageRow[],
-): Promise<RecordUsageResult> {
   if (rows.length === 0) return { inserted: 0, duplicates: 0 };
   const unique = new Map<string, UsageRow>();
   for (const row of rows) if (!unique.has(row.requestId)) unique.set(row.requestId, datedById(row));
   // Sorted, so concurrent batches holding the same ids take the unique-index locks in the same order.
   const batch = [...unique.values()].sort((a, b) => (a.requestId < b.requestId ? -1 : 1));
-  const result = await run(INSERT_SQL, [usageRecordsJson(batch, RECORD_EXTRA)]);
-  const inserted = Number(result[0]?.inserted ?? 0);
+  const [result] = await queryRows<{ inserted: number }>(db, INSERT_SQL, [
+    usageRecordsJson(batch, RECORD_EXTRA),
+  ]);
+  const inserted = Number(result?.inserted ?? 0);
   return { inserted, duplicates: rows.length - inserted };
 }
 
