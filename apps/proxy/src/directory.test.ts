@@ -138,6 +138,16 @@ describe("Directory", () => {
     expect(dir.peekKey(real.key)).toEqual(INFO);
   });
 
+  it("holds at most maxEntries keys: the least recently used go first", async () => {
+    const keys = Array.from({ length: 150 }, () => generateApiKey());
+    const { src } = source(new Map(keys.map((k) => [k.hash, INFO])));
+    const dir = new Directory(src, 60_000, 100);
+    for (const k of keys) expect(await dir.key(k.key)).toEqual(INFO);
+    expect(keys.filter((k) => dir.peekKey(k.key) !== undefined)).toHaveLength(100);
+    expect(dir.peekKey(keys[0]!.key)).toBeUndefined();
+    expect(dir.peekKey(keys[149]!.key)).toEqual(INFO);
+  });
+
   it("refreshes a half-stale entry in the background without making the caller wait", async () => {
     const k = generateApiKey();
     const { src, state } = source(new Map([[k.hash, INFO]]));

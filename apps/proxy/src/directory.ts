@@ -1,10 +1,10 @@
 import url from "node:url";
-import { findBuyerKey, findServiceRoute, type PgPool } from "@tokenmeter/db";
 import { hashApiKey, looksLikeApiKey } from "@tokenmeter/keys";
+import { findBuyerKey, findServiceRoute, type PgPool } from "@tokenmeter/pg";
 import { openHeaders, type SecretsKeyring } from "@tokenmeter/secrets";
 import { LRUCache } from "lru-cache";
 import type { KeyLimits } from "./key-limits.js";
-import { LookupCache } from "./lookup-cache.js";
+import { entryBound, LookupCache } from "./lookup-cache.js";
 
 export { DirectoryUnavailableError } from "./lookup-cache.js";
 
@@ -84,7 +84,7 @@ export class Directory {
   constructor(source: DirectorySource, ttlMs: number, maxEntries = 100_000) {
     this.keys = new LookupCache((hash) => source.findKey(hash), ttlMs, maxEntries);
     this.services = new LookupCache((slug) => source.findService(slug), ttlMs, maxEntries);
-    this.hashes = new LRUCache({ max: maxEntries });
+    this.hashes = new LRUCache<string, string>(entryBound(maxEntries));
   }
 
   /** A fresh cached key, `null` for a known-bad key, or `undefined` when a lookup is needed. */
