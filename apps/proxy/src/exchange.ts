@@ -1,7 +1,7 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { type BodyCapture, type CaptureErrorCode, emptyBody } from "@tokenmeter/capture";
-import { requestTimeOf } from "@tokenmeter/db";
+import { requestTimeOf } from "@tokenmeter/pg";
 import type { Logger } from "pino";
 import { BodyTee } from "./body-tee.js";
 import type { CaptureSink } from "./capture-sink.js";

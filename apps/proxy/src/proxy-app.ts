@@ -7,7 +7,7 @@ import {
   redisPersistence,
   redisPersistenceWarning,
 } from "@tokenmeter/capture";
-import { createPgPool } from "@tokenmeter/db";
+import { createPgPool } from "@tokenmeter/pg";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { CaptureSink } from "./capture-sink.js";

@@ -1,6 +1,6 @@
 import zlib from "node:zlib";
 import { capturedBytes } from "@tokenmeter/capture";
-import { requestTimeOf } from "@tokenmeter/db";
+import { requestTimeOf } from "@tokenmeter/pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ProxyHarness, startProxyHarness, waitFor } from "./harness.js";
 

@@ -1,19 +1,9 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import type { PgConnectionOptions } from "@tokenmeter/pg";
 import { PrismaClient } from "./generated/prisma/client.js";
 
-/** Options for a Prisma client over node-postgres. */
-export interface DbClientOptions {
-  databaseUrl: string;
-  /** Pool size of the node-postgres pool behind Prisma. */
-  poolMax?: number;
-  /** How long a query waits for a free connection (or to open one) before failing; default 5 s. */
-  connectTimeoutMs?: number;
-  /**
-   * PostgreSQL's `statement_timeout` for every statement on this pool (0 or absent: none). A statement past it
-   * is cancelled by the server (SQLSTATE 57014), which frees the connection for the next query.
-   */
-  statementTimeoutMs?: number;
-}
+/** Options for a Prisma client over node-postgres: the settings of a plain @tokenmeter/pg pool. */
+export type DbClientOptions = PgConnectionOptions;
 
 /** Makes a Prisma client that talks to PostgreSQL through the `pg` driver adapter (no native engine). */
 export function createDbClient(options: DbClientOptions): PrismaClient {

@@ -1,4 +1,14 @@
-export { type BuyerKeyRecord, findBuyerKey, findServiceRoute, type ServiceRouteRecord } from "./api-keys.js";
+// The node-postgres side (pool, the proxy's lookups, request times) lives in @tokenmeter/pg, which loads no
+// Prisma; re-exported here for the apps that hold both.
+export {
+  type BuyerKeyRecord,
+  createPgPool,
+  findBuyerKey,
+  findServiceRoute,
+  type PgPool,
+  requestTimeOf,
+  type ServiceRouteRecord,
+} from "@tokenmeter/pg";
 export { createDbClient, type DbClient, type DbClientOptions, queryTimeoutKind } from "./client.js";
 export {
   CONFIG_CHANNEL,
@@ -52,8 +62,6 @@ export {
 } from "./ledger-reads/queries.js";
 export { costNumber, countNumber, decimalString, idNumber } from "./ledger-reads/render.js";
 export { type UnpricedModel, unpricedModels } from "./ledger-reads/unpriced.js";
-export { createPgPool, type PgPool } from "./pg-pool.js";
-export { requestTimeOf } from "./request-time.js";
 export { deleteExpiredCaptures, type RetainedCapture, readRetainedCaptures } from "./retained-captures.js";
 export {
   ROLLUP_LEVELS,

@@ -1,6 +1,5 @@
+import { type PgPool, queryRows, requestTimeOf } from "@tokenmeter/pg";
 import type { PrismaClient } from "./generated/prisma/client.js";
-import { type PgPool, queryRows } from "./pg-pool.js";
-import { requestTimeOf } from "./request-time.js";
 import {
   addOnConflict,
   aggregateSql,

@@ -1,5 +1,4 @@
-import type { DbClient } from "./client.js";
-import { type PgPool, queryRows } from "./pg-pool.js";
+import { type PgPool, queryRows, type RawQueryClient } from "./pg-pool.js";
 
 /** An unrevoked buyer key as the proxy and the control plane need it. */
 export interface BuyerKeyRecord {
@@ -13,7 +12,10 @@ export interface BuyerKeyRecord {
  * The buyer key with this SHA-256 hash, or null when there is none or it is revoked: the one lookup behind the
  * proxy's key cache and the control plane's buyer authentication, so both refuse the same keys.
  */
-export async function findBuyerKey(db: DbClient | PgPool, keyHash: string): Promise<BuyerKeyRecord | null> {
+export async function findBuyerKey(
+  db: RawQueryClient | PgPool,
+  keyHash: string,
+): Promise<BuyerKeyRecord | null> {
   const [row] = await queryRows<{
     id: string | bigint;
     buyer_id: string | bigint;

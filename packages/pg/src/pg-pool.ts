@@ -1,5 +1,23 @@
 import pg from "pg";
-import type { DbClient, DbClientOptions } from "./client.js";
+
+/** How to reach PostgreSQL: the settings a pool here and a Prisma client in @tokenmeter/db share. */
+export interface PgConnectionOptions {
+  databaseUrl: string;
+  /** Most connections the pool opens. */
+  poolMax?: number;
+  /** How long a query waits for a free connection (or to open one) before failing; default 5 s. */
+  connectTimeoutMs?: number;
+  /**
+   * PostgreSQL's `statement_timeout` for every statement on this pool (0 or absent: none). A statement past it
+   * is cancelled by the server (SQLSTATE 57014), which frees the connection for the next query.
+   */
+  statementTimeoutMs?: number;
+}
+
+/** What `queryRows` needs of a Prisma client (the proxy never loads Prisma; the control plane passes one). */
+export interface RawQueryClient {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+}
 
 /**
  * A plain node-postgres pool, for the few hot statements where Prisma's query compiler costs more than the
@@ -9,12 +27,12 @@ import type { DbClient, DbClientOptions } from "./client.js";
 export type PgPool = pg.Pool;
 
 /**
- * A pool with the same connection and timeout settings as `createDbClient`. An idle connection the server
+ * A pool with the same connection and timeout settings as @tokenmeter/db's `createDbClient`. An idle connection the server
  * drops (a restart, an outage) is reported to `onIdleError` and replaced at the next query: a pool without an
  * error listener would end the process instead.
  */
 export function createPgPool(
-  options: DbClientOptions,
+  options: PgConnectionOptions,
   onIdleError: (error: Error) => void = () => {},
 ): PgPool {
   const pool = new pg.Pool({
@@ -32,7 +50,11 @@ export function createPgPool(
  * both (the ingest, the key lookup) is written once. int8 columns come back as strings from a pool and as
  * bigints from Prisma: read them with `BigInt(...)`.
  */
-export async function queryRows<R>(db: DbClient | PgPool, sql: string, params: unknown[]): Promise<R[]> {
+export async function queryRows<R>(
+  db: RawQueryClient | PgPool,
+  sql: string,
+  params: unknown[],
+): Promise<R[]> {
   if (db instanceof pg.Pool) return (await db.query(sql, params)).rows as R[];
   return db.$queryRawUnsafe<R[]>(sql, ...params);
 }
