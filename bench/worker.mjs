@@ -93,7 +93,7 @@ async function workerRun(ctx, label, prefixName, rowsInTable) {
     );
   const profFlags = cfg.workerCpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cfg.workerCpuProfDir}`] : [];
   const tStart = performance.now();
-  const worker = spawnChild("worker", process.execPath, [...profFlags, BIN.worker], {
+  const worker = spawnChild("worker", process.execPath, [...cfg.workerNodeArgs, ...profFlags, BIN.worker], {
     cwd: root,
     env: { ...process.env, ...ctx.appEnv(prefix, { WORKER_PORT: "0" }) },
   });

@@ -72,6 +72,7 @@ export function readConfig(argv = process.argv.slice(2), env = process.env) {
     lagS: Math.max(2, num(null, "BENCH_LAG_S", 20)),
     clusterWorkers: Math.round(num(null, "BENCH_PROXY_WORKERS", 0)),
     proxyNodeArgs: (env.BENCH_PROXY_NODE_ARGS ?? "").split(" ").filter(Boolean),
+    workerNodeArgs: (env.BENCH_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean),
     cpuProfDir: env.BENCH_CPU_PROF_DIR ? path.resolve(env.BENCH_CPU_PROF_DIR) : null,
     workerCpuProfDir: env.BENCH_WORKER_CPU_PROF_DIR ? path.resolve(env.BENCH_WORKER_CPU_PROF_DIR) : null,
     databaseUrl: env.DATABASE_URL || DEFAULT_DATABASE_URL,

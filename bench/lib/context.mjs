@@ -173,7 +173,15 @@ export class BenchContext {
   }
 
   startWorker(queuePrefix, extra = {}) {
-    return this.startNode("worker", BIN.worker, [], this.appEnv(queuePrefix, { WORKER_PORT: "0", ...extra }));
+    return this.startNode(
+      "worker",
+      BIN.worker,
+      [],
+      this.appEnv(queuePrefix, { WORKER_PORT: "0", ...extra }),
+      {
+        nodeArgs: this.cfg.workerNodeArgs,
+      },
+    );
   }
 
   /** One request must answer 200 with a chat.completion body before a target is loaded. */
