@@ -13,6 +13,7 @@ import {
   listenForConfigChanges,
   type PgPool,
   recordUsage,
+  type UsageRow,
 } from "@tokenmeter/db";
 import {
   decodeCaptureBodies,
@@ -60,6 +61,14 @@ export interface MeteringWorkerOptions {
   signingKeys: readonly CaptureSigningKey[];
   logger: Logger;
   metrics: WorkerMetrics;
+}
+
+/** A capture's row, and what the metrics count of it once the row is committed. */
+interface Metered {
+  row: UsageRow;
+  source: string;
+  parser: string | null;
+  parseFailed: boolean;
 }
 
 /** A running metering worker. */
@@ -135,7 +144,10 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     }
   };
 
-  const meterAndRecord = async (captured: Capture): Promise<void> => {
+  // A capture is metered to its row first, and only the row (and what the metrics need) waits for its batch's
+  // commit: the decoded bodies and parsed documents are garbage as soon as the row exists, instead of living
+  // (thousands of captures in flight, promoted by every scavenge) until the batch is committed.
+  const meter = async (captured: Capture): Promise<Metered> => {
     const capture = await decodeCaptureBodies(captured);
     const context = await config.contextFor(capture);
     let metered = meterCapture(capture, context);
@@ -144,12 +156,22 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
       const book = await config.recheckPrice(metered.unpricedModel);
       if (book) metered = repriceMetered(metered, book, context.service);
     }
-    const keep = retentionDays > 0 && shouldRetainCapture(metered.usage, capture.response.status);
-    // The capture is kept as received (bodies still compressed: smaller, and remeter decodes them the same way).
-    await batcher.add({ ...metered.row, retainedCapture: keep ? await retained(captured) : null });
     const { usage, row } = metered;
-    metrics.usage.inc({ source: usage.source, parser: usage.parser ?? "none" });
-    if (usage.parseError) metrics.parseFailures.inc();
+    const keep = retentionDays > 0 && shouldRetainCapture(usage, capture.response.status);
+    // The capture is kept as received (bodies still compressed: smaller, and remeter decodes them the same way).
+    return {
+      row: { ...row, retainedCapture: keep ? await retained(captured) : null },
+      source: usage.source,
+      parser: usage.parser,
+      parseFailed: Boolean(usage.parseError),
+    };
+  };
+
+  // Counted once the row is committed, so a batch that fails and is retried counts its captures once.
+  const record = async ({ row, source, parser, parseFailed }: Metered): Promise<void> => {
+    await batcher.add(row);
+    metrics.usage.inc({ source, parser: parser ?? "none" });
+    if (parseFailed) metrics.parseFailures.inc();
     if (row.tokenCost === null) metrics.unpriced.inc({ model: metrics.unpricedModelLabel(row.modelName) });
     metrics.tokens.inc({ kind: "input" }, row.inputTokens);
     metrics.tokens.inc({ kind: "output" }, row.outputTokens);
@@ -166,22 +188,30 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
   // and kept in the failed set. Valid captures of a batch are recorded even when others in it are invalid; the
   // job then fails unrecoverably so the invalid ones stay visible.
   const meterBatch = async (job: Job): Promise<void> => {
+    const { pending, invalid } = startBatch(job);
+    await settleAll(job, pending);
+    remember(job.id);
+    if (invalid.length > 0) unrecoverable(job, invalid.slice(0, 5).join(" | "), invalid.length);
+  };
+
+  // Opens and validates a batch and starts metering its valid captures. Synchronous, so nothing of the parsed
+  // batch is held while its rows wait for their commit (each pending row holds only its own capture, until
+  // it is metered).
+  const startBatch = (job: Job): { pending: Promise<void>[]; invalid: string[] } => {
     const batch = openCaptureBatch(job.data, options.signingKeys);
     if (!batch.ok) {
       metrics.batchesRejected.inc({ reason: batch.reason });
       logger.warn({ jobId: job.id, reason: batch.reason }, "capture batch rejected");
       throw new UnrecoverableError(`capture batch rejected (${batch.reason}): ${batch.detail}`);
     }
-    const valid: Capture[] = [];
+    const pending: Promise<void>[] = [];
     const invalid: string[] = [];
     batch.captures.forEach((raw, i) => {
       const parsed = captureSchema.safeParse(raw);
-      if (parsed.success) valid.push(parsed.data);
+      if (parsed.success) pending.push(meter(parsed.data).then(record));
       else invalid.push(`captures[${i}]: ${describe(parsed.error)}`);
     });
-    await recordAll(job, valid);
-    remember(job.id);
-    if (invalid.length > 0) unrecoverable(job, invalid.slice(0, 5).join(" | "), invalid.length);
+    return { pending, invalid };
   };
 
   // Jobs whose rows were committed lately: if Redis then loses the job (it restarted), BullMQ's failure to
@@ -195,8 +225,8 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
 
   // Any failure that may pass (the database away) fails the job for a retry; rows the database can never
   // store fail it unrecoverably, after every other row of the job has been recorded.
-  const recordAll = async (job: Job, captures: readonly Capture[]): Promise<void> => {
-    const results = await Promise.allSettled(captures.map(meterAndRecord));
+  const settleAll = async (job: Job, pending: readonly Promise<void>[]): Promise<void> => {
+    const results = await Promise.allSettled(pending);
     const errors = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
     const transient = errors.find((e) => !isRowDataError(e));
     if (transient !== undefined) throw transient;
