@@ -262,7 +262,9 @@ export async function loadScale(options = {}) {
     t = lap("vacuum_analyze_s", t);
     // The load and the vacuum leave gigabytes of dirty pages, which a spread checkpoint writes out over the
     // next minutes: written now, so what runs next measures the table, not the tail of its own load.
-    await client.query("CHECKPOINT").catch((error) => opts.log(`scale load: no CHECKPOINT (${error.message})`));
+    await client
+      .query("CHECKPOINT")
+      .catch((error) => opts.log(`scale load: no CHECKPOINT (${error.message})`));
     t = lap("checkpoint_s", t);
 
     const heavy = fixtures.buyers[0].id;
