@@ -99,9 +99,11 @@ async function workerRun(ctx, label, prefixName, rowsInTable) {
   });
   const stopCpu = cpuMeter([worker.pid, ctx.redisPid].filter(Boolean));
   let readyS = null;
+  let port = null;
   waitForPort(worker).then(
-    () => {
+    (p) => {
       readyS = (performance.now() - tStart) / 1000;
+      port = p;
     },
     () => undefined,
   );
@@ -122,6 +124,7 @@ async function workerRun(ctx, label, prefixName, rowsInTable) {
   // The worker's own CPU per capture, start-up included: what a busy machine distorts least.
   const cpuUs = endCpu !== null && rows > 0 ? (endCpu * 1e6) / rows : null;
   const [workerCpu, redisCpu] = stopCpu();
+  const gc = port === null ? null : await gcSeconds(port);
   await ctx.stopChild(worker);
   const rollup = (
     await ctx.pg.query(
@@ -151,6 +154,7 @@ async function workerRun(ctx, label, prefixName, rowsInTable) {
     redisCpu,
     cpuUs,
     cpuS: endCpu,
+    gc,
   };
   w.rollupOk = w.rollupCalls === n && w.rollupTokens === w.expectedTokens;
   log(
@@ -159,6 +163,10 @@ async function workerRun(ctx, label, prefixName, rowsInTable) {
       `${w.steadyRate ? `${fmtInt(w.steadyRate)}/s from the first row` : "-"}); cpu% worker ${fmtCpu(workerCpu).trim()}, redis ${fmtCpu(redisCpu).trim()}` +
       `; worker CPU ${endCpu?.toFixed(2) ?? "-"} s = ${cpuUs === null ? "-" : `${cpuUs.toFixed(0)} µs`} per capture (start-up included)`,
   );
+  if (gc)
+    log(
+      `    garbage collection: ${gcLine(gc, rows)} (V8's own timings, steadier than captures/s on a shared machine)`,
+    );
   log(
     `    rollups: ${fmtInt(w.rollupCalls)} calls, ${fmtInt(w.rollupTokens)} tokens (expected ${fmtInt(n)} / ${fmtInt(w.expectedTokens)}) ` +
       `${w.rollupOk ? "✓" : "✗ MISMATCH"}; unpriced ${w.unpriced}; failed jobs ${w.failed}`,
@@ -166,6 +174,31 @@ async function workerRun(ctx, label, prefixName, rowsInTable) {
   await ctx.dropQueue(queue, prefix);
   return w;
 }
+
+/**
+ * Seconds the worker spent in garbage collection by kind (minor = scavenges), from its /metrics (prom-client's
+ * default `nodejs_gc_duration_seconds`); null when it cannot be read.
+ */
+async function gcSeconds(port) {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const out = {};
+    for (const m of text.matchAll(/^\w*nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} ([\d.e+-]+)$/gm))
+      out[m[1]] = Number(m[2]);
+    return Object.keys(out).length > 0 ? out : null;
+  } catch {
+    return null;
+  }
+}
+
+const gcLine = (gc, rows) => {
+  const total = Object.values(gc).reduce((a, b) => a + b, 0);
+  const kinds = Object.entries(gc)
+    .filter(([, s]) => s > 0)
+    .map(([k, s]) => `${k} ${s.toFixed(2)} s`)
+    .join(", ");
+  return `${total.toFixed(2)} s = ${rows > 0 ? ((total * 1e6) / rows).toFixed(1) : "-"} µs per capture (${kinds})`;
+};
 
 /** A service of its own per run, so its rows and rollups are counted apart. */
 async function addService(ctx, slug) {
@@ -180,7 +213,8 @@ const line = (w) =>
   `worker, ${w.label}: ${fmtInt(w.rows)}/${fmtInt(w.n)} captures in ${w.totalS.toFixed(1)} s from process start = ${fmtInt(w.rate)} captures/s` +
   `${w.steadyRate ? ` (${fmtInt(w.steadyRate)}/s after first row at ${w.firstRowS.toFixed(1)} s)` : ""}` +
   `; rollups ${w.rollupOk ? "✓" : "✗"}; failed ${w.failed}; cpu% worker ${fmtCpu(w.workerCpu).trim()}` +
-  `; ${w.cpuUs === null ? "-" : `${w.cpuUs.toFixed(0)} µs`} CPU per capture`;
+  `; ${w.cpuUs === null ? "-" : `${w.cpuUs.toFixed(0)} µs`} CPU per capture` +
+  `${w.gc ? `; GC ${gcLine(w.gc, w.rows)}` : ""}`;
 
 export function summary(r) {
   const lines = [];

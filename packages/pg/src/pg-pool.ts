@@ -27,9 +27,9 @@ export interface RawQueryClient {
 export type PgPool = pg.Pool;
 
 /**
- * A pool with the same connection and timeout settings as @tokenmeter/db's `createDbClient`. An idle connection the server
- * drops (a restart, an outage) is reported to `onIdleError` and replaced at the next query: a pool without an
- * error listener would end the process instead.
+ * A pool with the same connection and timeout settings as @tokenmeter/db's `createDbClient`. An idle connection
+ * the server drops (a restart, an outage) is reported to `onIdleError` and replaced at the next query: a pool
+ * without an error listener would end the process instead.
  */
 export function createPgPool(
   options: PgConnectionOptions,
