@@ -1,5 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
-import type { PgConnectionOptions } from "@tokenmeter/pg";
+import { type PgConnectionOptions, pgPoolConfig } from "@tokenmeter/pg";
 import { PrismaClient } from "./generated/prisma/client.js";
 
 /** Options for a Prisma client over node-postgres: the settings of a plain @tokenmeter/pg pool. */
@@ -7,13 +7,7 @@ export type DbClientOptions = PgConnectionOptions;
 
 /** Makes a Prisma client that talks to PostgreSQL through the `pg` driver adapter (no native engine). */
 export function createDbClient(options: DbClientOptions): PrismaClient {
-  const adapter = new PrismaPg({
-    connectionString: options.databaseUrl,
-    max: options.poolMax ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
-  });
-  return new PrismaClient({ adapter });
+  return new PrismaClient({ adapter: new PrismaPg(pgPoolConfig(options)) });
 }
 
 export type DbClient = PrismaClient;

@@ -3,6 +3,7 @@ export {
   createPgPool,
   type PgConnectionOptions,
   type PgPool,
+  pgPoolConfig,
   queryRows,
   type RawQueryClient,
 } from "./pg-pool.js";

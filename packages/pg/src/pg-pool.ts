@@ -26,6 +26,16 @@ export interface RawQueryClient {
  */
 export type PgPool = pg.Pool;
 
+/** node-postgres settings for these options: a plain pool here and Prisma's driver adapter are made with them. */
+export function pgPoolConfig(options: PgConnectionOptions): pg.PoolConfig {
+  return {
+    connectionString: options.databaseUrl,
+    max: options.poolMax ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+  };
+}
+
 /**
  * A pool with the same connection and timeout settings as @tokenmeter/db's `createDbClient`. An idle connection
  * the server drops (a restart, an outage) is reported to `onIdleError` and replaced at the next query: a pool
@@ -35,12 +45,7 @@ export function createPgPool(
   options: PgConnectionOptions,
   onIdleError: (error: Error) => void = () => {},
 ): PgPool {
-  const pool = new pg.Pool({
-    connectionString: options.databaseUrl,
-    max: options.poolMax ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
-  });
+  const pool = new pg.Pool(pgPoolConfig(options));
   pool.on("error", onIdleError);
   return pool;
 }
