@@ -1,5 +1,5 @@
 import type { Capture } from "@tokenmeter/capture";
-import type { ConfigTopic, DbClient } from "@tokenmeter/db";
+import { type ConfigTopic, type ConfigVersions, type DbClient, readConfigVersions } from "@tokenmeter/db";
 import {
   DEFAULT_SERVICE_SETTINGS,
   loadPriceBook,
@@ -21,17 +21,27 @@ export interface MeteringConfigOptions {
   /** Shortest time between two re-reads for the same missing model or service (the negative cache). */
   missRecheckMs: number;
   onError: (what: string, error: unknown) => void;
+  /** A change was found by its counter before its announcement arrived (or with no announcement at all). */
+  onCaughtUp?: (topic: ConfigTopic) => void;
 }
 
 /**
  * Prices, operators' rules and services' settings as the worker meters with them. A change announced by the
  * control plane (`invalidate`) is loaded before the next capture is metered; a model without a price or an
  * unknown service makes one re-read per interval before the row is written as it is.
+ *
+ * An announcement can arrive after a call that was made once its change had committed (the NOTIFY and the
+ * capture travel separately), so before a batch is metered `catchUp` reads the change counters — one query
+ * shared by every batch that starts while it runs — and reloads whatever moved past what was applied.
  */
 export class MeteringConfig {
   readonly prices: RefreshingValue<PriceBook>;
   readonly rules: RefreshingValue<ScopedUsageRule[]>;
   readonly services: RefreshingValue<Map<number, ServiceSettings>>;
+  /** The change counters; read on demand only (no periodic reload). */
+  readonly versions: RefreshingValue<ConfigVersions>;
+  /** The counter each topic's loaded value includes at least. */
+  private readonly applied = new Map<ConfigTopic, bigint>();
   private readonly misses: RecheckLimiter;
 
   constructor(
@@ -60,10 +70,19 @@ export class MeteringConfig {
       options.refreshMs,
       warn("service settings"),
     );
+    this.versions = new RefreshingValue<ConfigVersions>(
+      () => readConfigVersions(db),
+      new Map(),
+      options.refreshMs,
+      warn("configuration counters"),
+    );
     this.misses = new RecheckLimiter(options.missRecheckMs);
   }
 
+  /** Reads the counters, then everything (so what is loaded includes at least those counters). */
   async start(): Promise<void> {
+    await this.versions.reload();
+    for (const [topic, version] of this.versions.current()) this.applied.set(topic, version);
     await Promise.all([this.prices.start(), this.rules.start(), this.services.start()]);
   }
 
@@ -73,11 +92,34 @@ export class MeteringConfig {
     this.services.stop();
   }
 
-  /** A change was announced ("all": the listener (re)connected and may have missed some). */
-  invalidate(topic: ConfigTopic | "all"): void {
+  /**
+   * A change was announced ("all": the listener (re)connected and may have missed some). `version` is the
+   * counter the change set: the reload this starts, begun after its commit, includes it.
+   */
+  invalidate(topic: ConfigTopic | "all", version?: bigint): void {
+    if (topic !== "all" && version !== undefined) this.markApplied(topic, version);
     if (topic === "prices" || topic === "all") this.prices.invalidate();
     if (topic === "rules" || topic === "all") this.rules.invalidate();
     if (topic === "services" || topic === "all") this.services.invalidate();
+  }
+
+  /**
+   * Before metering a batch the worker received at `since` (performance.now()): every change committed before
+   * then is loaded before `contextFor` answers, announced or not. A failed read is reported and metering goes
+   * on with what is loaded (the announcements and the periodic reload remain).
+   */
+  async catchUp(since: number): Promise<void> {
+    try {
+      await this.versions.loadedSince(since);
+    } catch (error) {
+      this.options.onError("configuration counters", error);
+      return;
+    }
+    for (const [topic, version] of this.versions.current()) {
+      if (!this.markApplied(topic, version)) continue;
+      this.options.onCaughtUp?.(topic);
+      this.invalidate(topic);
+    }
   }
 
   /** What metering this capture reads, with every announced change applied. */
@@ -105,6 +147,13 @@ export class MeteringConfig {
       this.options.onError("prices", error);
       return null;
     }
+  }
+
+  /** Records that `topic`'s loaded value will include `version`; false when it already did. */
+  private markApplied(topic: ConfigTopic, version: bigint): boolean {
+    if (version <= (this.applied.get(topic) ?? 0n)) return false;
+    this.applied.set(topic, version);
+    return true;
   }
 
   private async serviceSettings(serviceId: number): Promise<ServiceSettings> {

@@ -94,15 +94,16 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     refreshMs: options.priceRefreshMs,
     missRecheckMs: options.priceMissRecheckMs ?? 1000,
     onError: (what, error) => logger.warn({ err: error }, `${what} reload failed; keeping the previous ones`),
+    onCaughtUp: (topic) => metrics.configCaughtUp.inc({ topic }),
   });
   await config.start();
   let listener: ConfigListener | null = null;
   if (options.listenDatabaseUrl) {
     listener = listenForConfigChanges({
       databaseUrl: options.listenDatabaseUrl,
-      onChange: (topic) => {
+      onChange: (topic, version) => {
         metrics.configChanges.inc({ topic });
-        config.invalidate(topic);
+        config.invalidate(topic, version);
       },
       onError: (error) => logger.warn({ err: error.message }, "configuration listener lost; reconnecting"),
     });
@@ -188,6 +189,8 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
   // and kept in the failed set. Valid captures of a batch are recorded even when others in it are invalid; the
   // job then fails unrecoverably so the invalid ones stay visible.
   const meterBatch = async (job: Job): Promise<void> => {
+    // A change committed before this batch's calls were made applies to them, even if its NOTIFY is late.
+    await config.catchUp(performance.now());
     const { pending, invalid } = startBatch(job);
     await settleAll(job, pending);
     remember(job.id);

@@ -68,6 +68,12 @@ export function createWorkerMetrics(options: { unpricedModelLabels?: number } = 
       labelNames: ["topic"] as const,
       registers: [registry],
     }),
+    configCaughtUp: new Counter({
+      name: "tokenmeter_worker_config_caught_up_total",
+      help: "Configuration changes found by their counter before a batch, ahead of (or without) their announcement",
+      labelNames: ["topic"] as const,
+      registers: [registry],
+    }),
     tokens: new Counter({
       name: "tokenmeter_worker_tokens_total",
       help: "Tokens metered, by kind",

@@ -51,13 +51,25 @@ async function rowFor(requestId: string, ms = 8000) {
   }
 }
 
-/** Adds a custom price the way the admin API does: the row and its announcement in one transaction. */
-async function putPrice(name: string, input: string, output: string, effectiveFrom: Date, announce = true) {
+/**
+ * Adds a custom price. "announce": the way the admin API does (the row, its counter and its NOTIFY in one
+ * transaction); "counter": the counter moves but the NOTIFY has not arrived yet; "silent": neither (a price
+ * written behind the admin API's back).
+ */
+async function putPrice(
+  name: string,
+  input: string,
+  output: string,
+  effectiveFrom: Date,
+  how: "announce" | "counter" | "silent" = "announce",
+) {
   await db.$transaction(async (tx) => {
     await tx.modelPrice.create({
       data: { model: name, source: "custom", inputCostPer1k: input, outputCostPer1k: output, effectiveFrom },
     });
-    if (announce) await notifyConfigChange(tx, "prices");
+    if (how === "announce") await notifyConfigChange(tx, "prices");
+    if (how === "counter")
+      await tx.$executeRaw`UPDATE config_versions SET version = version + 1 WHERE topic = 'prices'`;
   });
 }
 
@@ -113,6 +125,21 @@ describe("price changes", () => {
     expect(row.tokenCost?.toFixed()).toBe("6");
   });
 
+  it("prices a call with a price committed before it even while the announcement is still on its way", async () => {
+    const name = model("late-notice");
+    await putPrice(name, "1", "1", new Date(Date.now() - 3_600_000));
+    await worker.prices.reload();
+    const caughtUp = async () =>
+      (await metrics.configCaughtUp.get()).values.find((v) => v.labels.topic === "prices")?.value ?? 0;
+    const before = await caughtUp();
+    // The model is known (no miss re-read) and no NOTIFY comes: only the counter says the price moved.
+    await putPrice(name, "2", "4", new Date(), "counter");
+    const c = fakeCapture({ path: "/v1/chat/completions", responseBody: openAiJson(name, 1000, 1000) });
+    await enqueue(c);
+    expect((await rowFor(c.requestId)).tokenCost?.toFixed()).toBe("6");
+    expect(await caughtUp()).toBeGreaterThan(before);
+  });
+
   it("prices a call before a future price's time at the current price, and from that time on at the new one", async () => {
     const name = model("future");
     const now = Date.now();
@@ -132,7 +159,7 @@ describe("price changes", () => {
   it("re-reads the prices once for a model it has none for, then writes a flood of it unpriced with no query", async () => {
     const known = model("missed-notice");
     // Added without an announcement (as if it had been lost): only the re-read on a miss can find it.
-    await putPrice(known, "3", "3", new Date(Date.now() - 1000), false);
+    await putPrice(known, "3", "3", new Date(Date.now() - 1000), "silent");
     const found = fakeCapture({ path: "/v1/chat/completions", responseBody: openAiJson(known, 1000, 0) });
     await enqueue(found);
     expect((await rowFor(found.requestId)).tokenCost?.toFixed()).toBe("3");

@@ -1,4 +1,5 @@
 import pg from "pg";
+import type { DbClient } from "./client.js";
 import type { LedgerTx } from "./ledger-corrections.js";
 
 /** The PostgreSQL NOTIFY channel on which configuration changes are announced to workers. */
@@ -9,19 +10,58 @@ export type ConfigTopic = "prices" | "rules" | "services";
 
 const TOPICS: readonly ConfigTopic[] = ["prices", "rules", "services"];
 
+/** Each topic's change counter, as `notifyConfigChange` leaves it. */
+export type ConfigVersions = ReadonlyMap<ConfigTopic, bigint>;
+
 /**
- * Announces a change. Run it in the transaction that makes the change: PostgreSQL delivers a NOTIFY only
- * when its transaction commits, so no worker can hear of a price it cannot read yet.
+ * Records and announces a change. Run it in the transaction that makes the change: the topic's counter is
+ * bumped with it, and PostgreSQL delivers a NOTIFY only when its transaction commits, so no worker can hear of
+ * a price it cannot read yet. The counter is what makes the change apply to the very next call: a worker
+ * compares the counters before metering a batch (`readConfigVersions`), since the announcement may arrive
+ * after a call that was made once the change had committed. Returns the topic's new counter.
  */
-export async function notifyConfigChange(tx: LedgerTx, topic: ConfigTopic): Promise<void> {
-  await tx.$executeRawUnsafe("SELECT pg_notify($1, $2)", CONFIG_CHANNEL, topic);
+export async function notifyConfigChange(tx: LedgerTx, topic: ConfigTopic): Promise<bigint> {
+  const [row] = await tx.$queryRawUnsafe<{ version: bigint }[]>(
+    `WITH bumped AS (
+       INSERT INTO config_versions (topic, version) VALUES ($2, 1)
+       ON CONFLICT (topic) DO UPDATE SET version = config_versions.version + 1
+       RETURNING version)
+     SELECT b.version FROM bumped b CROSS JOIN LATERAL (SELECT pg_notify($1, $2 || ':' || b.version)) notified`,
+    CONFIG_CHANNEL,
+    topic,
+  );
+  return row?.version ?? 0n;
+}
+
+/** The change counters, as committed now (a topic never changed reads 0). */
+export async function readConfigVersions(db: Pick<DbClient, "configVersion">): Promise<ConfigVersions> {
+  const versions = new Map<ConfigTopic, bigint>(TOPICS.map((t) => [t, 0n]));
+  for (const row of await db.configVersion.findMany()) {
+    const topic = TOPICS.find((t) => t === row.topic);
+    if (topic) versions.set(topic, row.version);
+  }
+  return versions;
+}
+
+/** A NOTIFY payload: `topic:version` (a bare topic from older control planes; anything else means "all"). */
+export function parseConfigNotice(payload: string | undefined): {
+  topic: ConfigTopic | "all";
+  version?: bigint;
+} {
+  const match = /^(\w+)(?::(\d{1,19}))?$/.exec(payload ?? "");
+  const topic = TOPICS.find((t) => t === match?.[1]);
+  if (!match || !topic) return { topic: "all" };
+  return match[2] === undefined ? { topic } : { topic, version: BigInt(match[2]) };
 }
 
 /** Options of a configuration listener. */
 export interface ConfigListenerOptions {
   databaseUrl: string;
-  /** Called with the topic of every change; "all" after (re)connecting, since changes may have been missed. */
-  onChange: (topic: ConfigTopic | "all") => void;
+  /**
+   * Called with the topic of every change and the counter it set; "all" (no counter) after (re)connecting,
+   * since changes may have been missed.
+   */
+  onChange: (topic: ConfigTopic | "all", version?: bigint) => void;
   onError?: (error: Error) => void;
   /** First delay before reconnecting; doubles up to 30 s. */
   retryMs?: number;
@@ -76,8 +116,8 @@ export function listenForConfigChanges(options: ConfigListenerOptions): ConfigLi
       if (!closed) fail(new Error("configuration listener connection ended"));
     });
     c.on("notification", (message) => {
-      const topic = TOPICS.find((t) => t === message.payload);
-      options.onChange(topic ?? "all");
+      const { topic, version } = parseConfigNotice(message.payload);
+      options.onChange(topic, version);
     });
     try {
       await c.connect();

@@ -15,8 +15,11 @@ export {
   type ConfigListener,
   type ConfigListenerOptions,
   type ConfigTopic,
+  type ConfigVersions,
   listenForConfigChanges,
   notifyConfigChange,
+  parseConfigNotice,
+  readConfigVersions,
 } from "./config-changes.js";
 export {
   dropDatabase,

@@ -8,6 +8,7 @@ import {
   ledgerIdRange,
   listenForConfigChanges,
   notifyConfigChange,
+  readConfigVersions,
   readLedgerChunk,
   readLedgerRows,
   recordUsage,
@@ -196,33 +197,38 @@ describe("retained captures", () => {
 });
 
 describe("configuration notifications", () => {
-  it("delivers a change to a listener only when its transaction commits", async () => {
+  it("delivers a change to a listener only when its transaction commits, with the counter it set", async () => {
     const heard: string[] = [];
     const listener = listenForConfigChanges({
       databaseUrl: inject("databaseUrl"),
-      onChange: (topic) => heard.push(topic),
+      onChange: (topic, version) => heard.push(version === undefined ? topic : `${topic}:${version}`),
     });
     await listener.ready;
     expect(heard).toEqual(["all"]);
-    const got = (topic: string) =>
+    const got = (notice: string) =>
       new Promise<void>((resolve) => {
         const check = setInterval(() => {
-          if (heard.includes(topic)) {
+          if (heard.includes(notice)) {
             clearInterval(check);
             resolve();
           }
         }, 5);
       });
+    let rolledBack = 0n;
     await db
       .$transaction(async (tx) => {
-        await notifyConfigChange(tx, "rules");
+        rolledBack = await notifyConfigChange(tx, "rules");
         throw new Error("rolled back");
       })
       .catch(() => {});
-    await db.$transaction(async (tx) => notifyConfigChange(tx, "prices"));
-    await got("prices");
-    // Notifications arrive in commit order on one connection: "prices" came, so the rolled-back one never will.
-    expect(heard).toEqual(["all", "prices"]);
+    const prices = await db.$transaction(async (tx) => notifyConfigChange(tx, "prices"));
+    expect(rolledBack).toBeGreaterThan(0n);
+    expect((await readConfigVersions(db)).get("prices")).toBeGreaterThanOrEqual(prices);
+    await got(`prices:${prices}`);
+    // Notifications arrive in commit order on one connection: this "prices" came, so the rolled-back one never
+    // will (other test files may announce their own changes meanwhile, with other counters).
+    expect(heard[0]).toBe("all");
+    expect(heard).not.toContain(`rules:${rolledBack}`);
     await listener.close();
   });
 });

@@ -1,4 +1,4 @@
-import { type DbClient, Prisma } from "@tokenmeter/db";
+import { type DbClient, notifyConfigChange, Prisma } from "@tokenmeter/db";
 import {
   BUILTIN_PRICES,
   builtinModelPrices,
@@ -96,6 +96,8 @@ export async function syncBuiltinPrices(db: DbClient): Promise<BuiltinPriceSync>
     await db.modelPrice.update({ where: { id: row.id }, data: builtinColumns(p) });
     corrected++;
   }
+  // Workers already running reload them at their next batch (the counter) or sooner (the announcement).
+  if (added + corrected > 0) await db.$transaction(async (tx) => notifyConfigChange(tx, "prices"));
   return { added, corrected };
 }
 
