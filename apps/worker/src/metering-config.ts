@@ -23,6 +23,8 @@ export interface MeteringConfigOptions {
   onError: (what: string, error: unknown) => void;
   /** A change was found by its counter before its announcement arrived (or with no announcement at all). */
   onCaughtUp?: (topic: ConfigTopic) => void;
+  /** A table is re-read for a model without a price ("prices") or an unknown service ("services"). */
+  onMissReread?: (table: "prices" | "services") => void;
 }
 
 /**
@@ -139,9 +141,10 @@ export class MeteringConfig {
   async recheckPrice(model: string): Promise<PriceBook | null> {
     const missedAt = performance.now();
     try {
-      const reread = await this.misses.recheck(`model:${model.toLowerCase()}`, () =>
-        this.prices.loadedSince(missedAt),
-      );
+      const reread = await this.misses.recheck(`model:${model.toLowerCase()}`, () => {
+        this.options.onMissReread?.("prices");
+        return this.prices.loadedSince(missedAt);
+      });
       return reread ? this.prices.current() : null;
     } catch (error) {
       this.options.onError("prices", error);
@@ -162,7 +165,10 @@ export class MeteringConfig {
     // A service created since the last load: read once (per interval) before metering with the defaults.
     const missedAt = performance.now();
     try {
-      await this.misses.recheck(`service:${serviceId}`, () => this.services.loadedSince(missedAt));
+      await this.misses.recheck(`service:${serviceId}`, () => {
+        this.options.onMissReread?.("services");
+        return this.services.loadedSince(missedAt);
+      });
     } catch (error) {
       this.options.onError("service settings", error);
     }

@@ -95,6 +95,7 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     missRecheckMs: options.priceMissRecheckMs ?? 1000,
     onError: (what, error) => logger.warn({ err: error }, `${what} reload failed; keeping the previous ones`),
     onCaughtUp: (topic) => metrics.configCaughtUp.inc({ topic }),
+    onMissReread: (table) => metrics.missRereads.inc({ table }),
   });
   await config.start();
   let listener: ConfigListener | null = null;

@@ -68,6 +68,12 @@ export function createWorkerMetrics(options: { unpricedModelLabels?: number } = 
       labelNames: ["topic"] as const,
       registers: [registry],
     }),
+    missRereads: new Counter({
+      name: "tokenmeter_worker_miss_rereads_total",
+      help: "Re-reads of a table for a model without a price (prices) or an unknown service (services)",
+      labelNames: ["table"] as const,
+      registers: [registry],
+    }),
     configCaughtUp: new Counter({
       name: "tokenmeter_worker_config_caught_up_total",
       help: "Configuration changes found by their counter before a batch, ahead of (or without) their announcement",
