@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Capture } from "@tokenmeter/capture";
-import { listenForConfigChanges, recordUsage, type UsageRow } from "@tokenmeter/db";
+import {
+  type ConfigTopic,
+  listenForConfigChanges,
+  readConfigVersions,
+  recordUsage,
+  type UsageRow,
+} from "@tokenmeter/db";
 import { meterCapture, packCapture, syncBuiltinPrices } from "@tokenmeter/metering";
 import { PriceBook } from "@tokenmeter/pricing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -327,23 +333,42 @@ describe("remeter", () => {
 });
 
 describe("announcements", () => {
-  it("announces price, rule and service changes to listening workers", async () => {
-    const heard: string[] = [];
+  it("counts and announces price, rule and service changes to listening workers", async () => {
+    const heard = new Set<string>();
+    let allHeard: () => void = () => {};
+    const heardAll = new Promise<void>((resolve) => {
+      allHeard = resolve;
+    });
     const listener = listenForConfigChanges({
       databaseUrl: inject("databaseUrl"),
-      onChange: (t) => heard.push(t),
+      onChange: (topic, version) => {
+        heard.add(version === undefined ? topic : `${topic}:${version}`);
+        if (["prices", "rules", "services"].every((t) => [...heard].some((h) => h.startsWith(`${t}:`))))
+          allHeard();
+      },
     });
     await listener.ready;
+    // Each change moves its own topic's counter (other test files may move them too, never back).
+    const moved = async (topic: ConfigTopic, change: () => Promise<unknown>) => {
+      const before = (await readConfigVersions(app.db)).get(topic) ?? 0n;
+      await change();
+      const after = (await readConfigVersions(app.db)).get(topic) ?? 0n;
+      expect(after, topic).toBeGreaterThan(before);
+      return after;
+    };
     const name = `announced-${unique()}`;
     models.push(name);
-    await putPrice(name, { input_cost_per_1k: "1", output_cost_per_1k: "1" });
+    await moved("prices", () => putPrice(name, { input_cost_per_1k: "1", output_cost_per_1k: "1" }));
     const rule = `announced-${unique()}`;
     rules.push(rule);
-    await app.admin("PUT", `/admin/usage-rules/${rule}`, { total_tokens: '"t":(\\d+)' });
-    await app.admin("PATCH", `/admin/api-services/${serviceId}`, { truncated_stream_policy: "zero" });
-    const until = Date.now() + 5000;
-    while (heard.length < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-    expect(heard).toEqual(["all", "prices", "rules", "services"]);
+    await moved("rules", () =>
+      app.admin("PUT", `/admin/usage-rules/${rule}`, { total_tokens: '"t":(\\d+)' }),
+    );
+    await moved("services", () =>
+      app.admin("PATCH", `/admin/api-services/${serviceId}`, { truncated_stream_policy: "zero" }),
+    );
+    await heardAll;
+    expect([...heard][0]).toBe("all");
     await listener.close();
   });
 });
