@@ -1,5 +1,11 @@
 import type { Capture } from "@tokenmeter/capture";
-import { type ConfigTopic, type ConfigVersions, type DbClient, readConfigVersions } from "@tokenmeter/db";
+import {
+  type ConfigTopic,
+  type ConfigVersions,
+  type DbClient,
+  type PgPool,
+  readConfigVersions,
+} from "@tokenmeter/db";
 import {
   DEFAULT_SERVICE_SETTINGS,
   loadPriceBook,
@@ -21,6 +27,8 @@ export interface MeteringConfigOptions {
   /** Shortest time between two re-reads for the same missing model or service (the negative cache). */
   missRecheckMs: number;
   onError: (what: string, error: unknown) => void;
+  /** Where the change counters are read before each batch (default: the Prisma client). */
+  countersFrom?: PgPool;
   /** A change was found by its counter before its announcement arrived (or with no announcement at all). */
   onCaughtUp?: (topic: ConfigTopic) => void;
   /** A table is re-read for a model without a price ("prices") or an unknown service ("services"). */
@@ -73,7 +81,7 @@ export class MeteringConfig {
       warn("service settings"),
     );
     this.versions = new RefreshingValue<ConfigVersions>(
-      () => readConfigVersions(db),
+      () => readConfigVersions(options.countersFrom ?? db),
       new Map(),
       options.refreshMs,
       warn("configuration counters"),

@@ -94,6 +94,7 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     refreshMs: options.priceRefreshMs,
     missRecheckMs: options.priceMissRecheckMs ?? 1000,
     onError: (what, error) => logger.warn({ err: error }, `${what} reload failed; keeping the previous ones`),
+    countersFrom: options.ledger,
     onCaughtUp: (topic) => metrics.configCaughtUp.inc({ topic }),
     onMissReread: (table) => metrics.missRereads.inc({ table }),
   });

@@ -1,5 +1,5 @@
+import { type PgPool, queryRows, type RawQueryClient } from "@tokenmeter/pg";
 import pg from "pg";
-import type { DbClient } from "./client.js";
 import type { LedgerTx } from "./ledger-corrections.js";
 
 /** The PostgreSQL NOTIFY channel on which configuration changes are announced to workers. */
@@ -33,12 +33,20 @@ export async function notifyConfigChange(tx: LedgerTx, topic: ConfigTopic): Prom
   return row?.version ?? 0n;
 }
 
-/** The change counters, as committed now (a topic never changed reads 0). */
-export async function readConfigVersions(db: Pick<DbClient, "configVersion">): Promise<ConfigVersions> {
+/**
+ * The change counters, as committed now (a topic never changed reads 0). Read before every batch the worker
+ * meters: through its node-postgres pool it costs a fraction of a Prisma query.
+ */
+export async function readConfigVersions(db: RawQueryClient | PgPool): Promise<ConfigVersions> {
   const versions = new Map<ConfigTopic, bigint>(TOPICS.map((t) => [t, 0n]));
-  for (const row of await db.configVersion.findMany()) {
+  const rows = await queryRows<{ topic: string; version: string | bigint }>(
+    db,
+    "SELECT topic, version FROM config_versions",
+    [],
+  );
+  for (const row of rows) {
     const topic = TOPICS.find((t) => t === row.topic);
-    if (topic) versions.set(topic, row.version);
+    if (topic) versions.set(topic, BigInt(row.version));
   }
   return versions;
 }
