@@ -28,6 +28,10 @@ const db = createDbClient({ databaseUrl: env.DATABASE_URL, poolMax: 4 });
 const ledger = createPgPool({ databaseUrl: env.DATABASE_URL, poolMax: 4 }, (err) =>
   logger.warn({ err: err.message }, "database connection lost; reconnecting at the next batch"),
 );
+// The change counters read before each batch get their own connection: never queued behind an insert.
+const counters = createPgPool({ databaseUrl: env.DATABASE_URL, poolMax: 1 }, (err) =>
+  logger.warn({ err: err.message }, "database connection lost; reconnecting at the next batch"),
+);
 const metrics = createWorkerMetrics();
 
 // BullMQ workers need `maxRetriesPerRequest: null`: blocking commands wait through Redis outages.
@@ -55,6 +59,7 @@ logger.info(synced, "built-in prices synced");
 const metering = await startMeteringWorker({
   db,
   ledger,
+  counters,
   connection,
   prefix: env.QUEUE_PREFIX,
   concurrency: env.WORKER_CONCURRENCY,
@@ -142,5 +147,6 @@ installShutdown({
     { name: "redis", close: () => connection.quit().catch(() => connection.disconnect()), timeoutMs: 2000 },
     { name: "database", close: () => db.$disconnect(), timeoutMs: 5000 },
     { name: "ledger pool", close: () => ledger.end(), timeoutMs: 5000 },
+    { name: "counters pool", close: () => counters.end(), timeoutMs: 5000 },
   ],
 });

@@ -41,6 +41,11 @@ export interface MeteringWorkerOptions {
   db: DbClient;
   /** Where usage rows are written: a node-postgres pool (the worker's, see createPgPool) or `db`. */
   ledger?: PgPool;
+  /**
+   * Where the change counters are read before each batch: a pool of its own (one connection is plenty), so
+   * the read never queues behind the ledger's inserts. Default: `db`.
+   */
+  counters?: PgPool;
   connection: ConnectionOptions;
   prefix: string;
   concurrency: number;
@@ -94,7 +99,7 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     refreshMs: options.priceRefreshMs,
     missRecheckMs: options.priceMissRecheckMs ?? 1000,
     onError: (what, error) => logger.warn({ err: error }, `${what} reload failed; keeping the previous ones`),
-    countersFrom: options.ledger,
+    countersFrom: options.counters,
     onCaughtUp: (topic) => metrics.configCaughtUp.inc({ topic }),
     onMissReread: (table) => metrics.missRereads.inc({ table }),
   });
@@ -150,8 +155,9 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
   // A capture is metered to its row first, and only the row (and what the metrics need) waits for its batch's
   // commit: the decoded bodies and parsed documents are garbage as soon as the row exists, instead of living
   // (thousands of captures in flight, promoted by every scavenge) until the batch is committed.
-  const meter = async (captured: Capture): Promise<Metered> => {
+  const meter = async (captured: Capture, caughtUp: Promise<void>): Promise<Metered> => {
     const capture = await decodeCaptureBodies(captured);
+    await caughtUp;
     const context = await config.contextFor(capture);
     let metered = meterCapture(capture, context);
     if (metered.unpricedModel) {
@@ -191,9 +197,10 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
   // and kept in the failed set. Valid captures of a batch are recorded even when others in it are invalid; the
   // job then fails unrecoverably so the invalid ones stay visible.
   const meterBatch = async (job: Job): Promise<void> => {
-    // A change committed before this batch's calls were made applies to them, even if its NOTIFY is late.
-    await config.catchUp(performance.now());
-    const { pending, invalid } = startBatch(job);
+    // A change committed before this batch's calls were made applies to them, even if its NOTIFY is late: the
+    // counters are read while the batch is opened and its bodies decoded, and pricing waits for them.
+    const caughtUp = config.catchUp(performance.now());
+    const { pending, invalid } = startBatch(job, caughtUp);
     await settleAll(job, pending);
     remember(job.id);
     if (invalid.length > 0) unrecoverable(job, invalid.slice(0, 5).join(" | "), invalid.length);
@@ -202,7 +209,7 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
   // Opens and validates a batch and starts metering its valid captures. Synchronous, so nothing of the parsed
   // batch is held while its rows wait for their commit (each pending row holds only its own capture, until
   // it is metered).
-  const startBatch = (job: Job): { pending: Promise<void>[]; invalid: string[] } => {
+  const startBatch = (job: Job, caughtUp: Promise<void>): { pending: Promise<void>[]; invalid: string[] } => {
     const batch = openCaptureBatch(job.data, options.signingKeys);
     if (!batch.ok) {
       metrics.batchesRejected.inc({ reason: batch.reason });
@@ -213,7 +220,7 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     const invalid: string[] = [];
     batch.captures.forEach((raw, i) => {
       const parsed = captureSchema.safeParse(raw);
-      if (parsed.success) pending.push(meter(parsed.data).then(record));
+      if (parsed.success) pending.push(meter(parsed.data, caughtUp).then(record));
       else invalid.push(`captures[${i}]: ${describe(parsed.error)}`);
     });
     return { pending, invalid };
