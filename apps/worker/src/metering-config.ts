@@ -53,6 +53,7 @@ export class MeteringConfig {
   /** The counter each topic's loaded value includes at least. */
   private readonly applied = new Map<ConfigTopic, bigint>();
   private readonly misses: RecheckLimiter;
+  private lastCountersError: unknown = null;
 
   constructor(
     db: DbClient,
@@ -122,7 +123,9 @@ export class MeteringConfig {
     try {
       await this.versions.loadedSince(since);
     } catch (error) {
-      this.options.onError("configuration counters", error);
+      // The batches waiting on one failed read share its error: reported once.
+      if (error !== this.lastCountersError) this.options.onError("configuration counters", error);
+      this.lastCountersError = error;
       return;
     }
     for (const [topic, version] of this.versions.current()) {
