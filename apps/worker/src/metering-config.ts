@@ -28,7 +28,7 @@ export interface MeteringConfigOptions {
   missRecheckMs: number;
   onError: (what: string, error: unknown) => void;
   /** Where the change counters are read before each batch (default: the Prisma client). */
-  countersFrom?: PgPool;
+  counters?: PgPool;
   /** A change was found by its counter before its announcement arrived (or with no announcement at all). */
   onCaughtUp?: (topic: ConfigTopic) => void;
   /** A table is re-read for a model without a price ("prices") or an unknown service ("services"). */
@@ -82,7 +82,7 @@ export class MeteringConfig {
       warn("service settings"),
     );
     this.versions = new RefreshingValue<ConfigVersions>(
-      () => readConfigVersions(options.countersFrom ?? db),
+      () => readConfigVersions(options.counters ?? db),
       new Map(),
       options.refreshMs,
       warn("configuration counters"),

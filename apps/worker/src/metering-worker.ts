@@ -29,12 +29,7 @@ import { CaptureExpiry } from "./capture-expiry.js";
 import { MeteringConfig } from "./metering-config.js";
 import type { WorkerMetrics } from "./metrics.js";
 import { UsageBatcher } from "./usage-batcher.js";
-
-/**
- * BullMQ's errors when a job it was finishing is no longer in Redis as it left it (Redis restarted without it, or
- * restored it from its AOF with another lock).
- */
-const VANISHED_JOB = /^(?:Missing (?:key|lock) for job|Lock mismatch for job) (\S+)\. (?:Cmd )?(\w+)/;
+import { VanishedJobs } from "./vanished-jobs.js";
 
 /** What the metering worker needs. */
 export interface MeteringWorkerOptions {
@@ -99,7 +94,7 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     refreshMs: options.priceRefreshMs,
     missRecheckMs: options.priceMissRecheckMs ?? 1000,
     onError: (what, error) => logger.warn({ err: error }, `${what} reload failed; keeping the previous ones`),
-    countersFrom: options.counters,
+    counters: options.counters,
     onCaughtUp: (topic) => metrics.configCaughtUp.inc({ topic }),
     onMissReread: (table) => metrics.missRereads.inc({ table }),
   });
@@ -202,7 +197,7 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     const caughtUp = config.catchUp(performance.now());
     const { pending, invalid } = startBatch(job, caughtUp);
     await settleAll(job, pending);
-    remember(job.id);
+    vanished.remember(job.id);
     if (invalid.length > 0) unrecoverable(job, invalid.slice(0, 5).join(" | "), invalid.length);
   };
 
@@ -228,12 +223,7 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
 
   // Jobs whose rows were committed lately: if Redis then loses the job (it restarted), BullMQ's failure to
   // finish it is the benign race it is, not an error.
-  const recorded = new Set<string>();
-  const remember = (id: string | undefined) => {
-    if (id === undefined) return;
-    recorded.add(id);
-    if (recorded.size > 20_000) recorded.delete(recorded.values().next().value as string);
-  };
+  const vanished = new VanishedJobs(logger, metrics);
 
   // Any failure that may pass (the database away) fails the job for a retry; rows the database can never
   // store fail it unrecoverably, after every other row of the job has been recorded.
@@ -254,25 +244,6 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     }
   };
 
-  const vanishedOrError = (error: Error) => {
-    const vanished = VANISHED_JOB.exec(error.message);
-    if (!vanished) {
-      logger.error({ err: error }, "worker error");
-      return;
-    }
-    const [, jobId = "", command] = vanished;
-    metrics.jobsVanished.inc();
-    if (recorded.has(jobId))
-      logger.info(
-        { jobId, command },
-        "job left Redis or this worker after its rows were recorded (Redis restarted or the lock expired)",
-      );
-    else
-      logger.warn(
-        { jobId, command },
-        "job left Redis before it was recorded (Redis restarted); the proxy's journal re-sends it",
-      );
-  };
   // The capture queue's job catalogue, one handler per job name.
   const worker = createCaptureConsumer({
     connection: options.connection,
@@ -281,7 +252,7 @@ export async function startMeteringWorker(options: MeteringWorkerOptions): Promi
     lockMs: options.lockMs,
     handlers: { [CAPTURE_BATCH_JOB_NAME]: meterBatch },
     logger,
-    onError: vanishedOrError,
+    onError: vanished.onError,
   });
   worker.on("failed", (job, error) => {
     if (!(error instanceof UnrecoverableError)) metrics.captures.inc({ result: "failed" });

@@ -12,13 +12,13 @@ afterAll(async () => {
   await db.$disconnect();
 });
 
-function configWith(countersFrom: ReturnType<typeof createPgPool>) {
+function configWith(counters: ReturnType<typeof createPgPool>) {
   const errors: string[] = [];
   const caughtUp: string[] = [];
   const config = new MeteringConfig(db, {
     refreshMs: 600_000,
     missRecheckMs: 600_000,
-    countersFrom,
+    counters,
     onError: (what) => errors.push(what),
     onCaughtUp: (topic) => caughtUp.push(topic),
   });
