@@ -19,6 +19,9 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // expect.poll gives up after 1 s by default: short for a page or a process on a loaded two-core machine.
+    // It returns as soon as the assertion holds, so a passing run is no slower.
+    expect: { poll: { timeout: 15_000 } },
     projects: [
       {
         extends: true,

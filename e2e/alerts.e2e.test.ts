@@ -221,8 +221,14 @@ describe("alerts end to end", () => {
       model: "mystery-model-e2e",
     });
 
-    // Metrics count them, and the worker logged them.
-    const metrics = await (await fetch(`${worker.url}/metrics`)).text();
+    // Metrics count them, and the worker logged them. A delivery is counted once the receiver's answer is
+    // read, which may be just after the receiver saw it: the count is awaited.
+    const metrics = await until("both deliveries counted", async () => {
+      const text = await (await fetch(`${worker.url}/metrics`)).text();
+      return /tokenmeter_alert_webhook_deliveries_total\{result="delivered"\} 2/.test(text)
+        ? text
+        : undefined;
+    });
     expect(metrics).toMatch(/tokenmeter_alerts_opened_total\{kind="cost_spike"\} 1/);
     expect(metrics).toMatch(/tokenmeter_alerts_open\{kind="unpriced_model"\} 1/);
     expect(metrics).toMatch(/tokenmeter_alert_webhook_deliveries_total\{result="delivered"\} 2/);

@@ -20,8 +20,9 @@ export function startApp(name: string, env: Record<string, string>, timeoutMs = 
   const child = spawn(process.execPath, ["dist/main.js"], {
     cwd: path.join(root, "apps", name),
     // One proxy process unless a test asks for more (the cluster has its own test): forking one worker per CPU
-    // multiplies start-up time on a busy machine.
-    env: { PROXY_WORKERS: "1", ...process.env, ...env },
+    // multiplies start-up time on a busy machine. A first key lookup waits on the database other test files
+    // keep busy: the production 2 s would turn a slow moment into a 503 auth_unavailable.
+    env: { PROXY_WORKERS: "1", LOOKUP_TIMEOUT_MS: "15000", ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: string[] = [];

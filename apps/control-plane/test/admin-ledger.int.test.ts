@@ -228,7 +228,7 @@ describe("reprice", () => {
     });
     expect((await rollup(t0, name))?.tokenCost.toFixed()).toBe("0.1001");
 
-    const audit = await readJson(await app.admin("GET", "/admin/ledger-adjustments?limit=10"));
+    const audit = await readJson(await app.admin("GET", "/admin/ledger-adjustments?limit=500"));
     const mine = audit.find((a: { id: number }) => a.id === applied.adjustment_id);
     expect(mine).toMatchObject({
       kind: "reprice",

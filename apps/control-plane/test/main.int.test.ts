@@ -64,7 +64,8 @@ describe("main", () => {
       redis: "up",
       redis_persistence: expect.stringMatching(/^(aof|rdb|none|unknown)$/),
     });
-    const exited = once(app.process, "exit");
+    // "close", not "exit": output still in the pipes is read before it fires.
+    const exited = once(app.process, "close");
     app.process.kill("SIGTERM");
     const [code] = await exited;
     expect(code).toBe(0);
@@ -74,7 +75,7 @@ describe("main", () => {
 
   it("exits 1 with a message naming the variable when the environment is invalid", async () => {
     const app = start({ ADMIN_TOKEN: "short", API_PORT: "0" });
-    const [code] = await once(app.process, "exit");
+    const [code] = await once(app.process, "close");
     expect(code).toBe(1);
     expect(app.output()).toContain("ADMIN_TOKEN");
   });

@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
+import { dropDatabase, prepareDatabase } from "@tokenmeter/db";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   ADMIN_TOKEN,
   cleanup,
@@ -11,12 +13,23 @@ import {
 } from "./helpers.js";
 import { recordTotals } from "./usage-rows.js";
 
+// A database of its own: the test locks a rollup table, which on the shared database would stall every other
+// file's inserts and reports for as long as the lock is held.
+const databaseUrl = (() => {
+  const url = new URL(inject("databaseUrl"));
+  url.pathname = `${url.pathname}_pools_${randomBytes(3).toString("hex")}`;
+  return url.toString();
+})();
 let app: TestApp;
 let buyer: Awaited<ReturnType<typeof createBuyerWithKey>>;
 let service: Awaited<ReturnType<typeof createService>>;
 
 beforeAll(async () => {
-  app = await startApp({ env: { HEAVY_QUERY_TIMEOUT_MS: "300", DASHBOARD_CACHE_MS: "600000" } });
+  await prepareDatabase(databaseUrl);
+  app = await startApp({
+    databaseUrl,
+    env: { HEAVY_QUERY_TIMEOUT_MS: "300", DASHBOARD_CACHE_MS: "600000" },
+  });
   buyer = await createBuyerWithKey(app.db);
   service = await createService(app.db);
   await recordTotals(
@@ -35,6 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await cleanup(app.db, [buyer.buyerId], [service.id]);
   await app.close();
+  await dropDatabase(databaseUrl);
 });
 
 describe("report pools and timeouts", () => {
@@ -105,7 +119,7 @@ describe("report pools and timeouts", () => {
     );
     // Within the cache's life the same page comes back (the database was not read again).
     expect(await page(app)).toBe(first);
-    const uncached = await startApp({ env: { DASHBOARD_CACHE_MS: "0" } });
+    const uncached = await startApp({ databaseUrl, env: { DASHBOARD_CACHE_MS: "0" } });
     try {
       expect(calls(await page(uncached))).toBe("5");
     } finally {

@@ -117,14 +117,21 @@ describe("Directory", () => {
     for (const answer of answers) expect(answer).toBeInstanceOf(DirectoryUnavailableError);
   });
 
-  it("gives up on a lookup PostgreSQL does not answer within 2 s", async () => {
-    const dir = new Directory(
-      { findKey: () => new Promise(() => {}), findService: async () => null },
-      10_000,
-    );
-    const pending = dir.key(generateApiKey().key).catch((e: unknown) => e);
+  it("gives up on a lookup PostgreSQL does not answer within 2 s, or the time it is given", async () => {
+    const hanging = { findKey: () => new Promise<null>(() => {}), findService: async () => null };
+    const pending = new Directory(hanging, 10_000).key(generateApiKey().key).catch((e: unknown) => e);
+    const patient = new Directory(hanging, 10_000, 100, 5000)
+      .key(generateApiKey().key)
+      .catch((e: unknown) => e);
+    let patientDone = false;
+    void patient.then(() => {
+      patientDone = true;
+    });
     await vi.advanceTimersByTimeAsync(2000);
     expect(await pending).toBeInstanceOf(DirectoryUnavailableError);
+    expect(patientDone).toBe(false);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(await patient).toBeInstanceOf(DirectoryUnavailableError);
   });
 
   it("keeps real keys when a flood of made-up keys overflows the cache", async () => {

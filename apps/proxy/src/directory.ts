@@ -4,7 +4,7 @@ import { findBuyerKey, findServiceRoute, type PgPool } from "@tokenmeter/pg";
 import { openHeaders, type SecretsKeyring } from "@tokenmeter/secrets";
 import { LRUCache } from "lru-cache";
 import type { KeyLimits } from "./key-limits.js";
-import { entryBound, LookupCache } from "./lookup-cache.js";
+import { DEFAULT_LOOKUP_TIMEOUT_MS, entryBound, LookupCache } from "./lookup-cache.js";
 
 export { DirectoryUnavailableError } from "./lookup-cache.js";
 
@@ -81,9 +81,14 @@ export class Directory {
   // SHA-256 per request is measurable on the hot path; the hash of a key seen recently is remembered.
   private readonly hashes: LRUCache<string, string>;
 
-  constructor(source: DirectorySource, ttlMs: number, maxEntries = 100_000) {
-    this.keys = new LookupCache((hash) => source.findKey(hash), ttlMs, maxEntries);
-    this.services = new LookupCache((slug) => source.findService(slug), ttlMs, maxEntries);
+  constructor(
+    source: DirectorySource,
+    ttlMs: number,
+    maxEntries = 100_000,
+    lookupTimeoutMs = DEFAULT_LOOKUP_TIMEOUT_MS,
+  ) {
+    this.keys = new LookupCache((hash) => source.findKey(hash), ttlMs, maxEntries, lookupTimeoutMs);
+    this.services = new LookupCache((slug) => source.findService(slug), ttlMs, maxEntries, lookupTimeoutMs);
     this.hashes = new LRUCache<string, string>(entryBound(maxEntries));
   }
 

@@ -43,6 +43,11 @@ const schema = z.object({
   REQUEST_BODY_TIMEOUT_MS: int(30_000, 1),
   /** How long a key or service lookup is trusted. Revocation takes effect within this time. */
   KEY_CACHE_TTL_MS: int(15_000, 0),
+  /**
+   * Longest a key or service lookup waits on PostgreSQL when nothing is cached (503 auth_unavailable after it;
+   * a stale entry is served instead when there is one).
+   */
+  LOOKUP_TIMEOUT_MS: int(2000, 1),
   /** The capture journal's root; each proxy process owns a `proxy-<n>` directory in it. `SPOOL_DIR` is an alias. */
   JOURNAL_DIR: envVar.string(path.join(os.tmpdir(), "tokenmeter-journal")),
   /** Journal bound; past it captures are sent from memory only, and dropped (counted) while Redis is down. */

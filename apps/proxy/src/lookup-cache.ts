@@ -12,8 +12,8 @@ export class DirectoryUnavailableError extends TokenmeterError<"unavailable"> {
   }
 }
 
-/** Longest a lookup may wait on PostgreSQL. */
-const LOOKUP_TIMEOUT_MS = 2000;
+/** Longest a lookup may wait on PostgreSQL, unless told otherwise (the proxy's LOOKUP_TIMEOUT_MS). */
+export const DEFAULT_LOOKUP_TIMEOUT_MS = 2000;
 /** After a failed refresh, how long the stale answer is trusted before the next attempt. */
 const RETRY_AFTER_MS = 1000;
 
@@ -40,7 +40,7 @@ type Answer<V> = V | typeof NOT_FOUND;
  * - Fresh entries are served at once; past half the TTL they are refreshed in the background (`forceRefresh`
  *   with `allowStale`), so ids in steady use never wait. Past the TTL a caller waits for the refresh, so a
  *   revocation takes effect within the TTL.
- * - `allowStaleOnFetchRejection`: a refresh that fails (PostgreSQL down, or no answer in 2 s) returns the stale
+ * - `allowStaleOnFetchRejection`: a refresh that fails (PostgreSQL down, or no answer in time) returns the stale
  *   answer, which is then trusted as it is for RETRY_AFTER_MS — an outage costs one lookup per id per second.
  *   With nothing stale, the caller gets DirectoryUnavailableError.
  */
@@ -49,7 +49,12 @@ export class LookupCache<V extends object> {
   private readonly probes: LRUCache<string, Answer<V>>;
   private readonly ttlMs: number;
 
-  constructor(load: (id: string) => Promise<V | null>, ttlMs: number, maxEntries: number) {
+  constructor(
+    load: (id: string) => Promise<V | null>,
+    ttlMs: number,
+    maxEntries: number,
+    timeoutMs = DEFAULT_LOOKUP_TIMEOUT_MS,
+  ) {
     // lru-cache reads a TTL of 0 as "no TTL"; ours means "always look up".
     this.ttlMs = Math.max(1, ttlMs);
     const common = {
@@ -63,7 +68,7 @@ export class LookupCache<V extends object> {
       // can drive it with fake timers.
       perf: { now: () => performance.now() },
     };
-    const query = (id: string) => withTimeout(load(id), LOOKUP_TIMEOUT_MS, "lookup");
+    const query = (id: string) => withTimeout(load(id), timeoutMs, "lookup");
     this.found = new LRUCache<string, V>({
       ...common,
       ...entryBound(maxEntries),

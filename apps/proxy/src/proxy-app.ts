@@ -124,7 +124,12 @@ export async function startProxyApp(
       if (warning) logger.warn({ persistence: mode }, warning);
     });
   });
-  const directory = new Directory(databaseDirectorySource(db, env.SECRETS_KEY), env.KEY_CACHE_TTL_MS);
+  const directory = new Directory(
+    databaseDirectorySource(db, env.SECRETS_KEY),
+    env.KEY_CACHE_TTL_MS,
+    undefined,
+    env.LOOKUP_TIMEOUT_MS,
+  );
 
   const limiter = new KeyLimiter(redis, env.QUEUE_PREFIX);
   limiter.start();

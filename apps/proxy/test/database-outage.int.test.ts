@@ -10,7 +10,11 @@ beforeAll(async () => {
   const url = new URL(inject("databaseUrl"));
   relay = await startTcpRelay(Number(url.port || 5432));
   url.port = String(relay.port);
-  h = await startProxyHarness({ DATABASE_URL: url.toString(), KEY_CACHE_TTL_MS: "200" });
+  h = await startProxyHarness({
+    DATABASE_URL: url.toString(),
+    KEY_CACHE_TTL_MS: "200",
+    LOOKUP_TIMEOUT_MS: "2000",
+  });
 });
 afterAll(async () => {
   await relay.restore().catch(() => undefined);

@@ -240,12 +240,14 @@ describe("per-key limits", () => {
     const slow = raw(
       "POST",
       `/${h.slug}/v1/chat/completions`,
-      { ...headers, "x-fake-behavior": "slow:300" },
+      // Long enough that a paused event loop (one process runs the proxy, the upstream and the test) cannot
+      // let it finish before the second call arrives.
+      { ...headers, "x-fake-behavior": "slow:3000" },
       "{}",
     );
     // Wait until the first call has reached the upstream, so it is in flight.
     await waitFor(async () =>
-      h.upstream.received.at(-1)?.headers["x-fake-behavior"] === "slow:300" ? true : undefined,
+      h.upstream.received.at(-1)?.headers["x-fake-behavior"] === "slow:3000" ? true : undefined,
     );
     const second = await raw("POST", `/${h.slug}/v1/chat/completions`, headers, "{}");
     expect(second.status).toBe(429);

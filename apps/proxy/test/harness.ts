@@ -60,6 +60,9 @@ export async function startProxyHarness(env: Record<string, string> = {}): Promi
     LOG_LEVEL: "silent",
     SPOOL_DIR: path.join(os.tmpdir(), `tm-spool-${randomUUID()}`),
     ENQUEUE_INTERVAL_MS: "10",
+    // A first lookup waits on the shared database, which other test files keep busy: the production 2 s
+    // would turn a slow moment into a 503.
+    LOOKUP_TIMEOUT_MS: "15000",
     ...env,
   });
   const proxy = await startProxyApp(proxyEnv, pino({ level: "silent" }));
@@ -103,8 +106,8 @@ export function sealedHeaders(slug: string, headers: Record<string, string>) {
   return { upstreamHeadersSealed: sealHeaders(headers, parseSecretsKeyring(inject("secretsKey")), slug) };
 }
 
-/** Polls until `fn` returns a value that is not undefined, or throws after `ms`. */
-export async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 5000): Promise<T> {
+/** Polls until `fn` returns a value that is not undefined, or throws after `ms` (a deadline for a loaded machine). */
+export async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const v = await fn();

@@ -69,7 +69,7 @@ describe("PostgreSQL outage", () => {
         })),
       );
       // While the database is away, jobs fail and wait to be retried; none is lost.
-      const until = Date.now() + 10_000;
+      const until = Date.now() + 20_000;
       let failedAttempts = 0;
       while (Date.now() < until && failedAttempts === 0) {
         const jobs = await queue.getJobs(["delayed", "waiting", "active"]);

@@ -184,13 +184,9 @@ describe("retained captures", () => {
       where: { requestId: old.requestId },
       data: { createdAt: new Date(Date.now() - 8 * 86_400_000) },
     });
-    let deleted = 0;
-    for (;;) {
-      const n = await deleteExpiredCaptures(db, new Date(Date.now() - 7 * 86_400_000), 1);
-      deleted += n;
-      if (n < 1) break;
-    }
-    expect(deleted).toBeGreaterThanOrEqual(1);
+    // One at a time, until none is left: any worker starting meanwhile may delete the old one too, so what is
+    // judged is which of this test's captures are left, not how many each call deleted.
+    while ((await deleteExpiredCaptures(db, new Date(Date.now() - 7 * 86_400_000), 1)) > 0);
     expect(await db.usageCapture.count({ where: { requestId: old.requestId } })).toBe(0);
     expect(await db.usageCapture.count({ where: { requestId: fresh.requestId } })).toBe(1);
   });
@@ -228,7 +224,10 @@ describe("configuration notifications", () => {
     // Notifications arrive in commit order on one connection: this "prices" came, so the rolled-back one never
     // will (other test files may announce their own changes meanwhile, with other counters).
     expect(heard[0]).toBe("all");
-    expect(heard).not.toContain(`rules:${rolledBack}`);
+    // The rolled-back counter value is handed out again by the next rules change that commits: once another
+    // file has made one, a real "rules:<that value>" may have come, and this check no longer applies.
+    const rulesNow = (await readConfigVersions(db)).get("rules") ?? 0n;
+    if (rulesNow < rolledBack) expect(heard).not.toContain(`rules:${rolledBack}`);
     await listener.close();
   });
 });

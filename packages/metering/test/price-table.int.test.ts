@@ -58,7 +58,10 @@ describe("built-in prices in model_prices", () => {
       where: { id: row.id },
       data: { inputCostPer1k: "9", cacheWrite1hCostPer1k: "1", tiers: [{ above_input_tokens: 1 }] },
     });
-    expect(await syncBuiltinPrices(db)).toEqual({ added: 0, corrected: 1 });
+    // At most this one: a worker starting beside this file runs the same sync and may correct it first.
+    const synced = await syncBuiltinPrices(db);
+    expect(synced.added).toBe(0);
+    expect(synced.corrected).toBeLessThanOrEqual(1);
     const fixed = await db.modelPrice.findUniqueOrThrow({ where: { id: row.id } });
     expect(fixed.inputCostPer1k.toFixed()).toBe("0.0003");
     expect(fixed.cacheWrite1hCostPer1k).toBeNull();

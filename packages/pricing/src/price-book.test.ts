@@ -77,9 +77,14 @@ describe("PriceBook.find model matching", () => {
 
   it("leaves an absurdly long name unpriced without scanning it", () => {
     const hostile = `gpt-4${"-123".repeat(250_000)}`;
-    const started = performance.now();
-    expect(builtins.find(hostile, NOW)).toBeNull();
-    expect(performance.now() - started).toBeLessThan(50);
+    // The fastest of five runs: one GC pause or a busy machine must not fail it, a scan of 1 MB still would.
+    let fastest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      expect(builtins.find(hostile, NOW)).toBeNull();
+      fastest = Math.min(fastest, performance.now() - started);
+    }
+    expect(fastest).toBeLessThan(50);
     expect(builtins.find(`${"x".repeat(500)}-gpt-4`, NOW)).toBeNull();
     expect(builtins.find(`models/${"a".repeat(480)}`, NOW)).toBeNull();
   });
