@@ -88,6 +88,8 @@ export class Scenario {
       JOURNAL_RESEND_MS: "3000",
       // A killed worker's jobs are taken over after about this long.
       WORKER_LOCK_MS: "4000",
+      // The production lookup timeout (the test helper that starts apps allows more for a first lookup).
+      LOOKUP_TIMEOUT_MS: "2000",
       // The same key for proxy and worker: journal replays are signed like every batch.
       CAPTURE_SIGNING_KEY: secrets.captureSigningKey,
       SECRETS_KEY: secrets.secretsKey,
