@@ -232,8 +232,11 @@ describe("alerts end to end", () => {
     expect(metrics).toMatch(/tokenmeter_alerts_opened_total\{kind="cost_spike"\} 1/);
     expect(metrics).toMatch(/tokenmeter_alerts_open\{kind="unpriced_model"\} 1/);
     expect(metrics).toMatch(/tokenmeter_alert_webhook_deliveries_total\{result="delivered"\} 2/);
-    expect(
-      worker.logs.some((line) => line.includes("mystery-model-e2e") && line.includes('"level":40')),
-    ).toBe(true);
+    // The log line travels through the worker's stdout pipe: awaited like the rest.
+    await until("the unpriced model's warning in the worker's log", async () =>
+      worker.logs.some((line) => line.includes("mystery-model-e2e") && line.includes('"level":40'))
+        ? true
+        : undefined,
+    );
   });
 });
